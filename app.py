@@ -1,0 +1,18 @@
+"""Tagtune Streamlit entry point: navigation over ui/pages, nothing else."""
+import streamlit as st
+
+from ui.bootstrap import start
+
+start()
+st.navigation(
+    [
+        st.Page("ui/pages/projects.py", title="Projects", icon=":material/folder:", url_path="projects", default=True),
+        st.Page("ui/pages/data.py", title="Data", icon=":material/table:", url_path="data"),
+        st.Page("ui/pages/label.py", title="Label", icon=":material/edit:", url_path="label"),
+        st.Page("ui/pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
+        st.Page("ui/pages/runs.py", title="Runs", icon=":material/monitoring:", url_path="runs"),
+        st.Page("ui/pages/evaluate.py", title="Evaluate", icon=":material/fact_check:", url_path="evaluate"),
+        st.Page("ui/pages/inspect.py", title="Inspect", icon=":material/search:", url_path="inspect"),
+        st.Page("ui/pages/icl.py", title="In-context", icon=":material/chat:", url_path="icl"),
+    ]
+).run()

@@ -1,0 +1,361 @@
+"""Repository functions for samples and annotations. Session first; never commit."""
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from db.errors import Conflict, NotFound
+from db.models import Annotation, Label, Project, Sample, utcnow
+
+SpanRow = tuple[int, int, str]  # (start_char, end_char, label name)
+INSERT_CHUNK = 2000
+
+
+@dataclass
+class NewSample:
+    text: str
+    tokens: list[tuple[int, int]]
+    split: str = "unassigned"
+    status: str = "unlabeled"
+    spans: list[SpanRow] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class LabeledSample:
+    """A sample with its annotations of one source, as plain values (no ORM state)."""
+
+    id: int
+    text: str
+    tokens: list[list[int]]
+    split: str
+    status: str
+    meta: dict
+    version: int
+    spans: list[SpanRow]
+    categories: list[str]
+    confidence: float | None = None
+
+
+def add_samples(
+    session: Session,
+    project: Project,
+    samples: Iterable[NewSample],
+    source: str = "human",
+    annotator: str | None = None,
+) -> int:
+    """Bulk-insert samples and their annotations; labels must exist. Returns the count."""
+    label_ids = dict(session.execute(select(Label.name, Label.id).where(Label.project_id == project.id)).all())
+    count = 0
+    chunk: list[NewSample] = []
+    for sample in samples:
+        chunk.append(sample)
+        if len(chunk) >= INSERT_CHUNK:
+            count += _insert_chunk(session, project.id, chunk, label_ids, source, annotator)
+            chunk = []
+    if chunk:
+        count += _insert_chunk(session, project.id, chunk, label_ids, source, annotator)
+    return count
+
+
+def _insert_chunk(session, project_id, chunk, label_ids, source, annotator) -> int:
+    now = utcnow()
+    rows = [
+        {
+            "project_id": project_id,
+            "text": s.text,
+            "tokens": [list(t) for t in s.tokens],
+            "split": s.split,
+            "status": s.status,
+            "meta": s.meta,
+            "priority": 0.0,
+            "seconds_spent": 0.0,
+            "version": 1,
+            "updated_at": now,
+            "annotator": annotator if s.status == "labeled" else None,
+        }
+        for s in chunk
+    ]
+    ids = session.scalars(insert(Sample).returning(Sample.id, sort_by_parameter_order=True), rows).all()
+    ann_rows = []
+    for sample_id, s in zip(ids, chunk):
+        for start, end, label in s.spans:
+            ann_rows.append(_ann(sample_id, label_ids[label], start, end, source, annotator, now))
+        for label in s.categories:
+            ann_rows.append(_ann(sample_id, label_ids[label], None, None, source, annotator, now))
+    if ann_rows:
+        session.execute(insert(Annotation), ann_rows)
+    return len(ids)
+
+
+def _ann(sample_id, label_id, start, end, source, annotator, now, confidence=None, run_id=None, seconds=0.0):
+    return {
+        "sample_id": sample_id, "label_id": label_id, "start_char": start, "end_char": end,
+        "source": source, "annotator": annotator, "created_at": now, "confidence": confidence,
+        "run_id": run_id, "seconds": seconds,
+    }
+
+
+def get_sample(session: Session, sample_id: int) -> Sample:
+    sample = session.get(Sample, sample_id)
+    if sample is None:
+        raise NotFound(f"no sample with id {sample_id}")
+    return sample
+
+
+def _filtered(project: Project, split: str | None, status: str | None, search: str | None) -> Select:
+    query = select(Sample).where(Sample.project_id == project.id)
+    if split:
+        query = query.where(Sample.split == split)
+    if status:
+        query = query.where(Sample.status == status)
+    if search:
+        query = query.where(Sample.text.contains(search, autoescape=True))
+    return query
+
+
+def list_samples(
+    session: Session,
+    project: Project,
+    split: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Sample], int]:
+    query = _filtered(project, split, status, search)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Sample.id).offset(offset).limit(limit)).all()
+    return list(rows), int(total or 0)
+
+
+def iter_labeled(
+    session: Session,
+    project: Project,
+    splits: Iterable[str] | None = None,
+    statuses: Iterable[str] | None = ("labeled",),
+    source: str = "human",
+    sample_ids: Iterable[int] | None = None,
+    batch: int = 5000,
+) -> Iterator[LabeledSample]:
+    """Samples in id order with their annotations of ``source``, streamed in batches."""
+    query = select(
+        Sample.id, Sample.text, Sample.tokens, Sample.split, Sample.status, Sample.meta, Sample.version
+    ).where(Sample.project_id == project.id)
+    if splits is not None:
+        query = query.where(Sample.split.in_(list(splits)))
+    if statuses is not None:
+        query = query.where(Sample.status.in_(list(statuses)))
+    if sample_ids is not None:
+        query = query.where(Sample.id.in_(list(sample_ids)))
+    last_id = 0
+    while True:
+        rows = session.execute(query.where(Sample.id > last_id).order_by(Sample.id).limit(batch)).all()
+        if not rows:
+            return
+        ids = [r.id for r in rows]
+        anns: dict[int, list] = {i: [] for i in ids}
+        for a in session.execute(
+            select(Annotation.sample_id, Annotation.start_char, Annotation.end_char, Label.name, Annotation.confidence)
+            .join(Label, Label.id == Annotation.label_id)
+            .where(Annotation.sample_id.in_(ids), Annotation.source == source)
+            .order_by(Annotation.sample_id, Annotation.start_char, Annotation.id)
+        ):
+            anns[a.sample_id].append(a)
+        for r in rows:
+            spans = [(a.start_char, a.end_char, a.name) for a in anns[r.id] if a.start_char is not None]
+            cats = [a.name for a in anns[r.id] if a.start_char is None]
+            confs = [a.confidence for a in anns[r.id] if a.confidence is not None]
+            yield LabeledSample(
+                r.id, r.text, r.tokens, r.split, r.status, r.meta or {}, r.version, spans, cats,
+                min(confs) if confs else None,
+            )
+        last_id = ids[-1]
+
+
+def annotations_of(session: Session, sample_id: int, source: str = "human") -> LabeledSample:
+    sample = get_sample(session, sample_id)
+    project = session.get(Project, sample.project_id)
+    found = list(iter_labeled(session, project, statuses=None, source=source, sample_ids=[sample_id]))
+    return found[0]
+
+
+def save_annotations(
+    session: Session,
+    sample_id: int,
+    expected_version: int,
+    spans: list[SpanRow] | None = None,
+    categories: list[str] | None = None,
+    status: str = "labeled",
+    annotator: str | None = None,
+    seconds: float = 0.0,
+) -> Sample:
+    """Replace the human annotations of a sample, checking its version (optimistic lock).
+
+    Raises Conflict when the sample was saved by someone else since ``expected_version``
+    was read; the caller shows the current state and lets the user redo the change.
+    """
+    sample = get_sample(session, sample_id)
+    if sample.version != expected_version:
+        raise Conflict(
+            f"sample {sample_id} was changed elsewhere (you had version {expected_version}, "
+            f"the database has {sample.version}, saved by {sample.annotator or 'someone'}); "
+            "your change was not saved: review the current labels and save again",
+            sample.version,
+        )
+    label_ids = dict(session.execute(select(Label.name, Label.id).where(Label.project_id == sample.project_id)).all())
+    rows = [(s, e, l) for s, e, l in (spans or [])] + [(None, None, l) for l in (categories or [])]
+    unknown = sorted({l for _, _, l in rows if l not in label_ids})
+    if unknown:
+        raise ValueError(f"unknown label {unknown[0]!r}: expected one of {sorted(label_ids)}; add it on the Projects page")
+    _check_no_overlap([(s, e, l) for s, e, l in rows if s is not None])
+    now = utcnow()
+    session.execute(delete(Annotation).where(Annotation.sample_id == sample_id, Annotation.source == "human"))
+    if rows:
+        session.execute(
+            insert(Annotation),
+            [_ann(sample_id, label_ids[l], s, e, "human", annotator, now, seconds=seconds) for s, e, l in rows],
+        )
+    sample.status = status
+    sample.annotator = annotator
+    sample.seconds_spent = (sample.seconds_spent or 0.0) + max(0.0, seconds)
+    sample.updated_at = now
+    session.flush()  # version_id_col bumps the version and guards concurrent writers
+    return sample
+
+
+def _check_no_overlap(spans: list[SpanRow]) -> None:
+    ordered = sorted(spans)
+    for (s1, e1, l1), (s2, e2, l2) in zip(ordered, ordered[1:]):
+        if s2 < e1:
+            raise ValueError(
+                f"spans overlap: {l1} [{s1}, {e1}) and {l2} [{s2}, {e2}); NER spans must not overlap, remove one"
+            )
+
+
+def set_status(session: Session, sample_id: int, expected_version: int, status: str, annotator: str | None = None) -> Sample:
+    sample = get_sample(session, sample_id)
+    if sample.version != expected_version:
+        raise Conflict(
+            f"sample {sample_id} was changed elsewhere (you had version {expected_version}, the database has "
+            f"{sample.version}); reload it and try again",
+            sample.version,
+        )
+    sample.status = status
+    sample.annotator = annotator
+    session.flush()
+    return sample
+
+
+def queue_ids(
+    session: Session,
+    project: Project,
+    status: str | None = "unlabeled",
+    split: str | None = None,
+    limit: int = 1,
+    exclude: Iterable[int] = (),
+) -> list[int]:
+    """Ids of the next samples to label: highest priority first, then oldest."""
+    query = select(Sample.id).where(Sample.project_id == project.id)
+    if status:
+        query = query.where(Sample.status == status)
+    if split:
+        query = query.where(Sample.split == split)
+    excluded = list(exclude)
+    if excluded:
+        query = query.where(Sample.id.not_in(excluded))
+    return list(session.scalars(query.order_by(Sample.priority.desc(), Sample.id).limit(limit)))
+
+
+def set_priorities(session: Session, priorities: dict[int, float]) -> None:
+    if priorities:
+        session.execute(update(Sample), [{"id": k, "priority": v} for k, v in priorities.items()])
+
+
+def stats(session: Session, project: Project) -> dict:
+    total = session.scalar(select(func.count()).where(Sample.project_id == project.id)) or 0
+    by_status = dict(
+        session.execute(
+            select(Sample.status, func.count()).where(Sample.project_id == project.id).group_by(Sample.status)
+        ).all()
+    )
+    splits = dict(
+        session.execute(
+            select(Sample.split, func.count()).where(Sample.project_id == project.id).group_by(Sample.split)
+        ).all()
+    )
+    labels = {l.name: 0 for l in session.scalars(select(Label).where(Label.project_id == project.id).order_by(Label.position))}
+    for name, count in session.execute(
+        select(Label.name, func.count())
+        .join(Annotation, Annotation.label_id == Label.id)
+        .where(Label.project_id == project.id, Annotation.source == "human")
+        .group_by(Label.name)
+    ):
+        labels[name] = count
+    return {
+        "samples": int(total),
+        "labeled": int(by_status.get("labeled", 0)),
+        "skipped": int(by_status.get("skipped", 0)),
+        "unlabeled": int(by_status.get("unlabeled", 0)),
+        "splits": {s: int(splits.get(s, 0)) for s in ("train", "dev", "test", "unassigned")},
+        "labels": labels,
+    }
+
+
+def assign_splits(
+    session: Session,
+    project: Project,
+    ratios: dict[str, float],
+    seed: int = 13,
+    only_unassigned: bool = True,
+) -> dict[str, int]:
+    """Shuffle samples with a fixed seed and give them splits by ratio (ratios sum to 1)."""
+    bad = [k for k in ratios if k not in ("train", "dev", "test")]
+    if bad:
+        raise ValueError(f"unknown split {bad[0]!r}: expected train, dev or test")
+    total = sum(ratios.values())
+    if any(v < 0 for v in ratios.values()) or abs(total - 1.0) > 1e-6:
+        raise ValueError(f"split ratios must be non-negative and sum to 1, found {ratios} (sum {total:g})")
+    query = select(Sample.id).where(Sample.project_id == project.id)
+    if only_unassigned:
+        query = query.where(Sample.split == "unassigned")
+    ids = list(session.scalars(query.order_by(Sample.id)))
+    random.Random(seed).shuffle(ids)
+    counts, start = {}, 0
+    names = [k for k in ("train", "dev", "test") if k in ratios]
+    for i, name in enumerate(names):
+        n = len(ids) - start if i == len(names) - 1 else round(len(ids) * ratios[name])
+        chosen = ids[start : start + n]
+        start += n
+        for j in range(0, len(chosen), 900):
+            session.execute(update(Sample).where(Sample.id.in_(chosen[j : j + 900])).values(split=name))
+        counts[name] = len(chosen)
+    return counts
+
+
+def replace_suggestions(
+    session: Session,
+    sample_id: int,
+    source: str,
+    spans: list[tuple[int, int, str, float]] = (),
+    categories: list[tuple[str, float]] = (),
+    run_id: int | None = None,
+) -> None:
+    """Store model/LLM suggestions (with confidence) for a sample, replacing older ones of that source."""
+    if source == "human":
+        raise ValueError("suggestions come from 'model' or 'llm', not 'human'")
+    sample = get_sample(session, sample_id)
+    label_ids = dict(session.execute(select(Label.name, Label.id).where(Label.project_id == sample.project_id)).all())
+    now = utcnow()
+    session.execute(delete(Annotation).where(Annotation.sample_id == sample_id, Annotation.source == source))
+    rows = [_ann(sample_id, label_ids[l], s, e, source, None, now, confidence=c, run_id=run_id) for s, e, l, c in spans]
+    rows += [_ann(sample_id, label_ids[l], None, None, source, None, now, confidence=c, run_id=run_id) for l, c in categories]
+    if rows:
+        session.execute(insert(Annotation), rows)
+
+

@@ -1,0 +1,15 @@
+"""The app serves every page at its stable URL path."""
+import pytest
+
+from tests.e2e.conftest import wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+PAGES = ["projects", "data", "label", "train", "runs", "evaluate", "inspect", "icl"]
+
+
+def test_every_page_loads_without_an_exception(app, page):
+    for path in PAGES:
+        page.goto(app.url(path))
+        wait_for_app(page)
+        assert page.locator('[data-testid="stException"]').count() == 0, f"/{path} raised"
