@@ -85,3 +85,17 @@ def classification_scores(gold: list[list[str]], pred: list[list[str]], labels: 
         "confusion": matrix,
         "n": len(gold),
     }
+
+
+HEADLINE = {"ner": "f1", "classification": "accuracy"}
+
+
+def headline(task: str, metrics: dict | None) -> tuple[str, float | None]:
+    """The one number a run is compared by: entity F1 for NER, accuracy for classification.
+
+    Run.metrics holds the dict returned by ner_scores / classification_scores (plus extras such
+    as "split", "seconds_per_sample"), so the headline is read from its top level.
+    """
+    name = HEADLINE[task]
+    value = (metrics or {}).get(name)
+    return name, (float(value) if value is not None else None)
