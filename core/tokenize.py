@@ -16,6 +16,9 @@ _TOKEN = re.compile(
 )
 
 
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+
+
 def word_offsets(text: str) -> list[tuple[int, int]]:
     """Character offsets ``(start, end)`` of every word token in ``text``."""
     return [m.span() for m in _TOKEN.finditer(text)]
@@ -30,12 +33,19 @@ def join_words(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
 
     CJK runs are joined without spaces so a Chinese sentence reads as written.
     """
+    text = " ".join(tokens)
+    if _CJK_CHAR.search(text) is None:  # fast path (bulk CoNLL import): offsets follow from lengths
+        offsets, pos = [], 0
+        for tok in tokens:
+            offsets.append((pos, pos + len(tok)))
+            pos += len(tok) + 1
+        return text, offsets
     parts: list[str] = []
     offsets: list[tuple[int, int]] = []
     pos = 0
     prev_cjk = False
     for tok in tokens:
-        cjk = len(tok) == 1 and bool(re.match(f"[{_CJK}]", tok))
+        cjk = len(tok) == 1 and bool(_CJK_CHAR.match(tok))
         if parts and not (cjk and prev_cjk):
             parts.append(" ")
             pos += 1

@@ -5,7 +5,7 @@ import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.errors import Conflict, NotFound
@@ -69,7 +69,7 @@ def _insert_chunk(session, project_id, chunk, label_ids, source, annotator) -> i
         {
             "project_id": project_id,
             "text": s.text,
-            "tokens": [list(t) for t in s.tokens],
+            "tokens": s.tokens,  # tuples serialise as JSON arrays
             "split": s.split,
             "status": s.status,
             "meta": s.meta,
@@ -81,7 +81,7 @@ def _insert_chunk(session, project_id, chunk, label_ids, source, annotator) -> i
         }
         for s in chunk
     ]
-    ids = session.scalars(insert(Sample).returning(Sample.id, sort_by_parameter_order=True), rows).all()
+    ids = _insert_returning_ids(session, rows)
     ann_rows = []
     for sample_id, s in zip(ids, chunk):
         for start, end, label in s.spans:
@@ -91,6 +91,19 @@ def _insert_chunk(session, project_id, chunk, label_ids, source, annotator) -> i
     if ann_rows:
         session.execute(insert(Annotation), ann_rows)
     return len(ids)
+
+
+def _insert_returning_ids(session: Session, rows: list[dict]) -> list[int]:
+    """Ids of the inserted rows, in the order of ``rows``.
+
+    SQLite has no implicit insert sentinel, so ``sort_by_parameter_order`` falls back to one
+    INSERT per row (a large share of a 100k-sample import). SQLite gives new rowids in insertion
+    order while the transaction holds the write lock, so sorting the batched RETURNING ids
+    restores row order. Other databases (PostgreSQL) keep SQLAlchemy's sentinel ordering.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return sorted(session.scalars(insert(Sample).returning(Sample.id), rows).all())
+    return list(session.scalars(insert(Sample).returning(Sample.id, sort_by_parameter_order=True), rows).all())
 
 
 def _ann(sample_id, label_id, start, end, source, annotator, now, confidence=None, run_id=None, seconds=0.0):
@@ -273,8 +286,12 @@ def queue_ids(
 
 
 def set_priorities(session: Session, priorities: dict[int, float]) -> None:
+    # Core-table executemany: the ORM bulk UPDATE needs every row's version (version_id_col),
+    # and a queue reorder must not bump versions (it would conflict with open labelling tabs).
     if priorities:
-        session.execute(update(Sample), [{"id": k, "priority": v} for k, v in priorities.items()])
+        table = Sample.__table__
+        stmt = update(table).where(table.c.id == bindparam("sid")).values(priority=bindparam("pri"))
+        session.execute(stmt, [{"sid": k, "pri": v} for k, v in priorities.items()])
 
 
 def stats(session: Session, project: Project) -> dict:

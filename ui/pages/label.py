@@ -1,4 +1,62 @@
+"""Label: the queue of samples and the keyboard-first labellers (NER spans, categories)."""
+import time
+
 import streamlit as st
 
+from core.labeling import QueueFilter, samples_per_hour
+from ui import label_view as view
+from ui.components.cat_labeller import cat_labeller
+from ui.components.ner_labeller import ner_labeller
+from ui.state import current_project_name, query_int
+
 st.title("Label")
-st.info("This page is being built; see the open issues.")
+project = current_project_name()
+if project is None:
+    st.info("No project yet: create one on the Projects page, then import data on the Data page.")
+    st.stop()
+state = view.state_for(project)
+
+with st.sidebar:
+    annotator = st.text_input("Annotator", value=view.default_annotator(), key="annotator").strip() or None
+    split = st.selectbox("Split", list(view.SPLITS), key="label_split")
+    status = st.selectbox("Show", list(view.STATUSES), key="label_status")
+    orders = view.active_orders()
+    order = st.selectbox("Queue order", [view.KEEP_ORDER, *orders], key="label_order") if orders else view.KEEP_ORDER
+    st.caption("Keys: label hotkeys · ←/→ move · shift+←/→ extend · Enter accept · s skip · "
+               "⌫/ctrl+z undo (NER) or back (categories) · Esc clear · PgUp/PgDn back/forward")
+
+order_note = view.apply_order(project, state, order)
+view.set_queue(project, state, QueueFilter(split=view.SPLITS[split], status=view.STATUSES[status]))
+view.follow_url(project, state, query_int("sample"))
+view.ensure_current(project, state)
+data = view.load_view(project, state)
+st.session_state["label_ctx"] = {
+    "project": project, "project_id": data.project_id, "task": data.task_kind, "annotator": annotator,
+}
+
+progress = data.progress
+speed = samples_per_hour(state.done, state.started_at, time.time())
+st.progress(progress.fraction, text=f"{progress.labeled:,} of {progress.total:,} labelled")
+st.caption(
+    f"This session: {state.done} saved"
+    + (f" · {speed:,.0f} samples/hour" if speed else "")
+    + (f" · annotator {annotator}" if annotator else " · no annotator name set")
+)
+if order_note:
+    st.info(order_note)
+
+task = data.task
+if task is None:
+    st.query_params.pop("sample", None)
+    st.success("Nothing left in this queue: every sample here is labelled or skipped. "
+               "Change the filters in the sidebar to review them.")
+    if state.history.can_back and st.button("Back to the last sample"):
+        state.history = state.history.back()
+        st.rerun()
+    st.stop()
+
+if st.query_params.get("sample") != str(task.sample_id):
+    st.query_params["sample"] = str(task.sample_id)
+state.url_sample = task.sample_id
+labeller = ner_labeller if data.task_kind == "ner" else cat_labeller
+labeller(view.component_data(data, state), key=view.component_key(data.task_kind), on_action=view.handle_action)

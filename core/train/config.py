@@ -1,0 +1,224 @@
+"""TrainConfig: the one configuration of a fine-tuning run.
+
+Stored as JSON on the run (``Run.config``); the Train page builds its form from the field
+metadata (``help``, ``choices``, ``min``/``max``, ``group``, ``only_for``); ``training_arguments``
+is the one place it becomes ``transformers.TrainingArguments``. Hyper-parameter defaults live
+here and nowhere else.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from core import settings
+
+STRATEGIES = ("full", "freeze", "lora", "bitfit")
+SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "polynomial")
+# A learning rate that works for each strategy on BERT-sized encoders: adapters and biases
+# need a larger step than full fine-tuning (LoRA paper; BitFit paper uses 1e-3).
+STRATEGY_LEARNING_RATE = {"full": 5e-5, "freeze": 1e-4, "lora": 5e-4, "bitfit": 1e-3}
+
+
+def _f(default: Any, help: str, group: str = "basic", **meta) -> Any:
+    """A dataclass field whose metadata drives the Train page form and the CLI."""
+    return field(default=default, metadata={"help": help, "group": group, **meta})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str = field(
+        default_factory=settings.default_encoder,
+        metadata={"help": "Hugging Face model id or a local folder with config, weights and tokenizer. "
+                  "Default: the packaged all-MiniLM-L6-v2.", "group": "basic"},
+    )
+    strategy: str = _f("full", "full: train every weight. freeze: freeze embeddings and the bottom layers. "
+                       "lora: low-rank adapters (peft). bitfit: train biases and the head only.",
+                       choices=STRATEGIES)
+    learning_rate: float = _f(0.0, "Peak learning rate. 0 picks the strategy's default "
+                              "(full 5e-5, freeze 1e-4, lora 5e-4, bitfit 1e-3).", min=0.0, max=1.0, step=1e-5,
+                              format="%.6f")
+    epochs: float = _f(3.0, "Passes over the training samples (ignored when max steps > 0).", min=0.01, max=1000.0)
+    max_steps: int = _f(0, "Stop after this many optimiser steps; 0 trains for `epochs`.", min=0, max=10_000_000)
+    batch_size: int = _f(16, "Samples per batch (per device).", min=1, max=4096)
+    grad_accum: int = _f(1, "Batches accumulated per optimiser step (effective batch = batch size x this).",
+                         group="advanced", min=1, max=1024)
+    weight_decay: float = _f(0.01, "AdamW weight decay.", group="advanced", min=0.0, max=1.0)
+    warmup_ratio: float = _f(0.1, "Share of the steps spent warming the learning rate up from 0.",
+                             group="advanced", min=0.0, max=0.99)
+    scheduler: str = _f("linear", "Learning-rate schedule after warm-up.", group="advanced", choices=SCHEDULERS)
+    dropout: float = _f(0.1, "Dropout in the encoder and the head.", group="advanced", min=0.0, max=0.9)
+    max_length: int = _f(256, "Subword tokens per sample; longer samples are truncated "
+                         "(NER words past it are predicted O).", group="advanced", min=8, max=8192)
+    eval_steps: int = _f(0, "Evaluate on dev every N steps; 0 evaluates once per epoch.",
+                         group="advanced", min=0, max=10_000_000)
+    early_stopping_patience: int = _f(0, "Stop after this many evaluations without a better dev metric; 0 = off.",
+                                      group="advanced", min=0, max=1000)
+    log_every: int = _f(5, "Write loss, learning rate and throughput every N steps.", group="advanced",
+                        min=1, max=100_000)
+    seed: int = _f(42, "Random seed for the head, the shuffling and augmentation.", group="advanced",
+                   min=0, max=2**31 - 1)
+    label_all_tokens: bool = _f(False, "NER: train on every subword of a word, not only the first "
+                                "(later subwords of B-X get I-X).", group="advanced", task="ner")
+    freeze_layers: int = _f(4, "freeze: how many of the bottom encoder layers to freeze (with the embeddings).",
+                            only_for="freeze", min=0, max=1000)
+    lora_rank: int = _f(8, "lora: rank r of the adapter matrices.", only_for="lora", min=1, max=1024)
+    lora_alpha: int = _f(16, "lora: scaling alpha (update scaled by alpha / r).", only_for="lora", min=1, max=4096)
+    lora_dropout: float = _f(0.1, "lora: dropout on the adapter input.", only_for="lora", min=0.0, max=0.9)
+    lora_targets: tuple[str, ...] = _f((), "lora: module names to adapt, comma separated; empty picks the "
+                                       "architecture's attention query/value projections.", only_for="lora")
+    fgm_epsilon: float = _f(0.0, "FGM adversarial training: size of the embedding perturbation "
+                            "(1.0 is typical); 0 = off. Costs a second forward/backward per step.",
+                            group="advanced", min=0.0, max=100.0)
+    mention_swap: float = _f(0.0, "NER augmentation: share of training samples that get one extra copy with "
+                             "each mention replaced by another of the same type; 0 = off.",
+                             group="advanced", min=0.0, max=1.0, task="ner")
+    continue_from: int | None = _f(None, "Start from this completed run's model and train on the samples "
+                                   "labelled since; None starts from `model`.", group="continue", min=1)
+    replay_share: float = _f(0.0, "When continuing: share of the earlier run's training samples trained "
+                             "on again so earlier labels are not forgotten.", group="continue", min=0.0, max=1.0)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.lora_targets, (list, str)):
+            targets = self.lora_targets.split(",") if isinstance(self.lora_targets, str) else self.lora_targets
+            object.__setattr__(self, "lora_targets", tuple(t.strip() for t in targets if t.strip()))
+        for f in fields(self):
+            _check_field(f, getattr(self, f.name))
+        if not str(self.model).strip():
+            raise ValueError("model is empty: expected a Hugging Face model id or a local model folder; "
+                             "leave it at its default to use the packaged MiniLM")
+        if self.max_steps == 0 and self.epochs <= 0:
+            raise ValueError(f"epochs is {self.epochs}: expected more than 0 when max_steps is 0; set either")
+        if self.replay_share > 0 and self.continue_from is None:
+            raise ValueError(f"replay_share is {self.replay_share} but continue_from is not set: replay only "
+                             "applies when continuing from an earlier run; set continue_from or replay_share 0")
+
+    # ---- derived values ----------------------------------------------------------------------
+    @property
+    def effective_learning_rate(self) -> float:
+        return self.learning_rate or STRATEGY_LEARNING_RATE[self.strategy]
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["lora_targets"] = list(self.lora_targets)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict | str | None) -> TrainConfig:
+        if isinstance(data, str):
+            data = json.loads(data)
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting {unknown[0]!r}: expected one of {sorted(known)}; "
+                             "remove it or fix its spelling")
+        return cls(**data)
+
+    def replace(self, **changes) -> TrainConfig:
+        return TrainConfig.from_json({**self.to_json(), **changes})
+
+
+def _check_field(f, value: Any) -> None:
+    meta = f.metadata
+    name = f.name
+    if name == "continue_from" and value is None:
+        return
+    kind = _kind(f)
+    if kind is bool and not isinstance(value, bool):
+        raise ValueError(f"{name} is {value!r}: expected true or false")
+    if kind in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{name} is {value!r}: expected a number")
+        if kind is int and float(value) != int(value):
+            raise ValueError(f"{name} is {value!r}: expected a whole number; use {round(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{name} is {value!r}: expected a finite number")
+        low, high = meta.get("min"), meta.get("max")
+        if low is not None and value < low or high is not None and value > high:
+            raise ValueError(f"{name} is {value!r}: expected a value from {low:g} to {high:g}; {_fix(name)}")
+    if "choices" in meta and value not in meta["choices"]:
+        raise ValueError(f"{name} is {value!r}: expected one of {', '.join(meta['choices'])}")
+
+
+def _fix(name: str) -> str:
+    hints = {
+        "learning_rate": "typical values are 1e-5 to 1e-3 (0 picks the strategy's default)",
+        "warmup_ratio": "it is a share of the steps, e.g. 0.1",
+        "dropout": "e.g. 0.1",
+        "replay_share": "it is a share, e.g. 0.2 replays a fifth of the earlier samples",
+        "mention_swap": "it is a share, e.g. 0.3",
+        "max_length": "BERT-style encoders take at most 512",
+    }
+    return hints.get(name, "change it in the form or on the command line")
+
+
+def _kind(f) -> type:
+    """The base Python type of a field, from its default (annotations are strings here)."""
+    default = f.default if f.default is not MISSING else f.default_factory()
+    if f.name == "continue_from":
+        return int
+    return type(default)
+
+
+def form_fields() -> list[dict]:
+    """Field descriptions for generated forms: name, kind, default, and metadata."""
+    out = []
+    defaults = TrainConfig()
+    for f in fields(TrainConfig):
+        out.append({"name": f.name, "kind": _kind(f).__name__, "default": getattr(defaults, f.name), **f.metadata})
+    return out
+
+
+def training_arguments(
+    config: TrainConfig,
+    output_dir: str | Path,
+    headline_metric: str | None,
+    device: Any,
+):
+    """The one function that turns a TrainConfig into ``transformers.TrainingArguments``.
+
+    ``headline_metric`` is the dev metric that picks the best checkpoint (None: no dev set, so
+    no evaluation and no best-checkpoint selection). ``device`` is a ``core.train.device.Device``.
+    """
+    from transformers import TrainingArguments
+
+    evaluate = headline_metric is not None
+    if config.eval_steps:
+        eval_kw = {"eval_strategy": "steps", "eval_steps": config.eval_steps,
+                   "save_strategy": "steps", "save_steps": config.eval_steps}
+    else:
+        eval_kw = {"eval_strategy": "epoch", "save_strategy": "epoch"}
+    if not evaluate:
+        eval_kw = {"eval_strategy": "no", "save_strategy": "no"}
+    return TrainingArguments(
+        output_dir=str(output_dir),
+        learning_rate=config.effective_learning_rate,
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps if config.max_steps > 0 else -1,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=max(config.batch_size, 32),
+        gradient_accumulation_steps=config.grad_accum,
+        weight_decay=config.weight_decay,
+        warmup_steps=config.warmup_ratio,  # a float below 1 is a ratio in transformers 5
+        lr_scheduler_type=config.scheduler,
+        seed=config.seed,
+        logging_strategy="steps",
+        logging_steps=config.log_every,
+        # Batches of similar length: dynamic padding then pads little (see bench/train_throughput.py).
+        train_sampling_strategy="group_by_length",
+        load_best_model_at_end=evaluate,
+        metric_for_best_model=f"eval_{headline_metric}" if evaluate else None,
+        greater_is_better=True if evaluate else None,
+        save_total_limit=1 if evaluate else None,
+        save_only_model=True,  # optimizer state is not needed to keep the best weights
+        report_to=[],
+        disable_tqdm=True,
+        use_cpu=device.kind == "cpu",
+        bf16=device.bf16,
+        dataloader_num_workers=0,
+        remove_unused_columns=False,
+        **eval_kw,
+    )

@@ -1,0 +1,54 @@
+"""Where training runs: CUDA (bf16 where the GPU supports it) when present, else the CPU with
+as many threads as this process may use."""
+from __future__ import annotations
+
+import os
+import resource
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Device:
+    kind: str  # "cuda" | "cpu"
+    name: str
+    bf16: bool
+    threads: int
+
+    def describe(self) -> str:
+        precision = "bf16" if self.bf16 else "fp32"
+        extra = f", {self.threads} threads" if self.kind == "cpu" else ""
+        return f"{self.kind}: {self.name} ({precision}{extra})"
+
+
+def cpu_threads() -> int:
+    """Cores this process may run on (cgroup/affinity aware), not the host's count."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def choose_device(prefer_cpu: bool = False) -> Device:
+    import torch
+
+    if not prefer_cpu and torch.cuda.is_available():
+        return Device("cuda", torch.cuda.get_device_name(0), bool(torch.cuda.is_bf16_supported()), cpu_threads())
+    threads = int(os.environ.get("TAGTUNE_THREADS") or cpu_threads())
+    torch.set_num_threads(threads)
+    return Device("cpu", "cpu", False, threads)
+
+
+def reset_peak_memory(device: Device) -> None:
+    import torch
+
+    if device.kind == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+
+
+def peak_memory_mb(device: Device) -> float:
+    """Peak accelerator memory on CUDA; peak resident set size of this process on CPU."""
+    import torch
+
+    if device.kind == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

@@ -1,0 +1,143 @@
+"""Which weights train: full, freeze (embeddings + bottom layers), LoRA (peft), BitFit.
+
+``apply_strategy`` changes a freshly loaded model in place (or wraps it, for LoRA);
+``count_parameters`` answers "how many weights will train?" before starting, on a model
+built on the ``meta`` device (no weights are read, so it takes a moment, not a minute).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from core.train.config import TrainConfig
+
+# Attention projections adapted by LoRA when the config names none (query/value as in the
+# LoRA paper); peft's own table covers the rest.
+LORA_TARGETS = {
+    "bert": ["query", "value"],
+    "roberta": ["query", "value"],
+    "xlm-roberta": ["query", "value"],
+    "camembert": ["query", "value"],
+    "electra": ["query", "value"],
+    "albert": ["query", "value"],
+    "distilbert": ["q_lin", "v_lin"],
+    "deberta": ["in_proj"],
+    "deberta-v2": ["query_proj", "value_proj"],
+    "mpnet": ["q", "v"],
+    "modernbert": ["Wqkv"],
+}
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    trainable: int
+    total: int
+
+    @property
+    def share(self) -> float:
+        return self.trainable / self.total if self.total else 0.0
+
+
+def count(model: nn.Module) -> ParamCount:
+    """Trainable and total parameters. For a LoRA model the total counts the base weights once
+    plus the adapters (and the trained copy of the head), as peft reports it."""
+    total = trainable = 0
+    for p in model.parameters():
+        total += p.numel()
+        if p.requires_grad:
+            trainable += p.numel()
+    return ParamCount(trainable, total)
+
+
+def apply_strategy(model: nn.Module, config: TrainConfig, task: str) -> nn.Module:
+    if config.strategy == "full":
+        return model
+    if config.strategy == "freeze":
+        return _freeze(model, config.freeze_layers)
+    if config.strategy == "bitfit":
+        return _bitfit(model)
+    return _lora(model, config, task)
+
+
+def encoder_layers(model: nn.Module) -> nn.ModuleList:
+    """The encoder's stack of transformer layers: the first ModuleList as long as the config's
+    ``num_hidden_layers`` (works for BERT, RoBERTa, DistilBERT, DeBERTa, ELECTRA, ...)."""
+    n = getattr(model.config, "num_hidden_layers", None)
+    for module in model.base_model.modules():
+        if isinstance(module, nn.ModuleList) and len(module) == n:
+            return module
+    raise ValueError(
+        f"strategy 'freeze' could not find the {n} encoder layers of a {model.config.model_type!r} model; "
+        "use strategy 'full', 'lora' or 'bitfit' for this architecture"
+    )
+
+
+def _freeze(model: nn.Module, n_layers: int) -> nn.Module:
+    layers = encoder_layers(model)
+    if n_layers > len(layers):
+        raise ValueError(f"freeze_layers is {n_layers} but the model has {len(layers)} layers; "
+                         f"pick at most {len(layers)}")
+    embeddings = getattr(model.base_model, "embeddings", None)
+    frozen = ([embeddings] if embeddings is not None else []) + list(layers[:n_layers])
+    for module in frozen:
+        for p in module.parameters():
+            p.requires_grad = False
+    return model
+
+
+def _head_parameter_names(model: nn.Module) -> set[str]:
+    """Parameters outside the base encoder: the task head (classifier, pre-classifier)."""
+    base = {id(p) for p in model.base_model.parameters()}
+    return {name for name, p in model.named_parameters() if id(p) not in base}
+
+
+def _bitfit(model: nn.Module) -> nn.Module:
+    head = _head_parameter_names(model)
+    for name, p in model.named_parameters():
+        p.requires_grad = name in head or name.endswith(".bias") or name == "bias"
+    return model
+
+
+def lora_targets(model_type: str, config: TrainConfig) -> list[str]:
+    if config.lora_targets:
+        return list(config.lora_targets)
+    if model_type in LORA_TARGETS:
+        return LORA_TARGETS[model_type]
+    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as PEFT_TARGETS
+
+    if model_type in PEFT_TARGETS:
+        return list(PEFT_TARGETS[model_type])
+    raise ValueError(f"no default LoRA target modules for model type {model_type!r}: set lora_targets to the "
+                     "attention projection names (e.g. query,value)")
+
+
+def _lora(model: nn.Module, config: TrainConfig, task: str) -> nn.Module:
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    head = sorted({name.split(".")[0] for name in _head_parameter_names(model)})
+    lora = LoraConfig(
+        task_type=TaskType.TOKEN_CLS if task == "ner" else TaskType.SEQ_CLS,
+        r=config.lora_rank,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=lora_targets(model.config.model_type, config),
+        modules_to_save=head,  # the new head trains in full and is saved with the adapter
+    )
+    try:
+        return get_peft_model(model, lora)
+    except ValueError as exc:
+        raise ValueError(f"LoRA could not adapt modules {lora.target_modules}: {exc}; "
+                         "set lora_targets to module names that exist in this model") from exc
+
+
+def count_parameters(config: TrainConfig, task: str, num_labels: int, multilabel: bool = False) -> ParamCount:
+    """Trainable/total parameters the run will have, without loading weights (meta device)."""
+    import torch
+
+    from core.train.model import load_config, model_class
+
+    hf_config = load_config(config, task, num_labels, multilabel)
+    with torch.device("meta"):
+        model = model_class(task).from_config(hf_config)
+    return count(apply_strategy(model, config, task))

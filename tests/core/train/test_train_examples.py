@@ -1,0 +1,89 @@
+"""A few real training steps per strategy on a tiny model; exports load in transformers.pipeline."""
+import json
+
+import pytest
+from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
+
+from core.metrics import ner_scores
+from core.spans import spans_to_bio
+from core.train import data as D
+from core.train.callback import MemoryReporter
+from core.train.config import TrainConfig
+from core.train.trainer import predict_labels, train_examples
+from tests.tiny_models import classification_examples, ner_examples
+
+
+def quick(tiny_model, **changes):
+    base = dict(model=str(tiny_model), max_steps=4, batch_size=8, log_every=1, eval_steps=2, learning_rate=1e-3)
+    return TrainConfig(**{**base, **changes})
+
+
+@pytest.mark.parametrize("strategy", ["full", "freeze", "lora", "bitfit"])
+def test_ner_strategy_trains_exports_and_tags(tiny_model, tmp_path, strategy):
+    reporter = MemoryReporter()
+    result = train_examples(quick(tiny_model, strategy=strategy, freeze_layers=1), ner_examples(24),
+                            ner_examples(8, "dev"), ["PER", "LOC"], "ner", tmp_path, callback=reporter)
+    assert result.steps == 4 and not result.cancelled
+    assert 0 < result.trainable_params <= result.total_params
+    assert {"f1", "precision", "recall", "per_label", "split"} <= set(result.metrics)
+    assert result.metrics["split"] == "dev"
+    names = {name for _, _, name, _ in reporter.points}
+    assert {"loss", "learning_rate", "samples_per_second", "dev_f1", "dev_loss"} <= names
+    assert (result.adapter_dir is not None) == (strategy == "lora")
+    assert not (tmp_path / "checkpoints").exists()
+    config = json.loads((result.model_dir / "config.json").read_text())
+    assert config["id2label"]["1"] == "B-PER" and config["label2id"]["I-LOC"] == 4
+    tagger = pipeline("token-classification", model=str(result.model_dir))
+    out = tagger("Alice flew to Paris")
+    assert all(o["entity"] in D.LabelScheme("ner", ("PER", "LOC")).tags for o in out)
+
+
+def test_lora_export_is_a_plain_model_with_the_adapter_kept(tiny_model, tmp_path):
+    result = train_examples(quick(tiny_model, strategy="lora"), ner_examples(16), ner_examples(4, "dev"),
+                            ["PER", "LOC"], "ner", tmp_path)
+    assert (result.adapter_dir / "adapter_config.json").exists()
+    plain = AutoModelForTokenClassification.from_pretrained(result.model_dir)
+    assert not any("lora" in n for n, _ in plain.named_parameters())
+
+
+def test_dev_scores_are_in_example_order(tiny_model, tmp_path):
+    dev = ner_examples(12, "dev")
+    result = train_examples(quick(tiny_model, max_steps=6), ner_examples(24), dev, ["PER", "LOC"], "ner", tmp_path)
+    model = AutoModelForTokenClassification.from_pretrained(result.model_dir)
+    tok = AutoTokenizer.from_pretrained(result.model_dir)
+    scheme = D.LabelScheme("ner", ("PER", "LOC"))
+    one_by_one = [predict_labels(model, tok, [ex], scheme, 256)[0] for ex in dev]
+    gold = [spans_to_bio(ex.tokens, ex.spans) for ex in dev]
+    assert predict_labels(model, tok, dev, scheme, 256) == one_by_one
+    assert result.metrics["f1"] == pytest.approx(ner_scores(gold, one_by_one)["f1"])
+
+
+@pytest.mark.parametrize("multilabel", [False, True])
+def test_classification_trains_and_loads_in_text_classification(tiny_model, tmp_path, multilabel):
+    train = classification_examples(24)
+    result = train_examples(quick(tiny_model, strategy="full"), train, classification_examples(8, "dev"),
+                            ["positive", "negative"], "classification", tmp_path, multilabel=multilabel)
+    assert {"accuracy", "macro_f1", "confusion", "split"} <= set(result.metrics)
+    config = json.loads((result.model_dir / "config.json").read_text())
+    expected = "multi_label_classification" if multilabel else "single_label_classification"
+    assert config["problem_type"] == expected
+    out = pipeline("text-classification", model=str(result.model_dir))("great drug , worked well")
+    assert out[0]["label"] in ("positive", "negative")
+
+
+def test_fgm_and_mention_swap_train(tiny_model, tmp_path):
+    result = train_examples(quick(tiny_model, strategy="freeze", freeze_layers=2, fgm_epsilon=1.0, mention_swap=0.5),
+                            ner_examples(16), ner_examples(4, "dev"), ["PER", "LOC"], "ner", tmp_path)
+    assert result.steps == 4 and any("mention swap added" in n for n in result.notes)
+
+
+def test_a_cancelled_run_stops_early_and_exports_nothing(tiny_model, tmp_path):
+    reporter = MemoryReporter(stop_after_step=2)
+    result = train_examples(quick(tiny_model, max_steps=50), ner_examples(24), ner_examples(4, "dev"),
+                            ["PER", "LOC"], "ner", tmp_path, callback=reporter)
+    assert result.cancelled and result.steps == 2 and result.model_dir is None and result.metrics == {}
+
+
+def test_no_training_samples_is_a_clear_error(tiny_model, tmp_path):
+    with pytest.raises(ValueError, match="no labelled training samples"):
+        train_examples(quick(tiny_model), [], [], ["PER"], "ner", tmp_path)

@@ -1,0 +1,159 @@
+// Classification labeller: one key per label. Multi-label keys toggle and Enter accepts;
+// single-label keys pick the label and accept at once. s skips, Backspace goes back.
+// Python hears one "action" trigger per accept / skip / back / forward.
+
+const INSTANCES = new WeakMap();
+const SAVE_TIMEOUT_MS = 15000;
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const root = parentElement.querySelector('[data-testid="cat-labeller"]');
+  const parts = {
+    head: root.querySelector(".head"),
+    badge: root.querySelector(".badge"),
+    text: root.querySelector(".text"),
+    legend: root.querySelector(".legend"),
+    msg: root.querySelector(".msg"),
+    bar: root.querySelector(".bar"),
+  };
+  let inst = INSTANCES.get(parentElement);
+  if (!inst) {
+    inst = { st: null, data: null, timer: null };
+    INSTANCES.set(parentElement, inst);
+    inst.unwire = wire(inst, root, parts);
+  }
+  inst.send = setTriggerValue;
+  const sameSample = inst.st && inst.st.nonce === data.nonce;
+  inst.data = data;
+  if (!sameSample) {
+    clearTimeout(inst.timer);
+    inst.st = {
+      nonce: data.nonce, version: data.version, selected: new Set(data.categories || []), suggested: !!data.suggestion,
+      busy: false, shownAt: performance.now(),
+    };
+  }
+  root.dataset.sampleId = String(data.sample_id);
+  root.dataset.version = String(inst.st.version);
+  root.dataset.nonce = String(data.nonce);
+  root.dataset.busy = String(inst.st.busy);
+  root.dataset.multilabel = String(!!data.multilabel);
+  render(inst, parts);
+  if (!sameSample) showMessage(parts.msg, data.message, data.message_kind);
+  return () => {
+    clearTimeout(inst.timer);
+    inst.unwire();
+    INSTANCES.delete(parentElement);
+  };
+}
+
+function render(inst, parts) {
+  const { st, data } = inst;
+  parts.head.textContent = "";
+  parts.head.append(
+    el("span", "sid", "#" + data.sample_id),
+    el("span", "meta", data.split + " · " + data.status + (data.position ? " · " + data.position : "")),
+    el("span", "meta", data.multilabel ? "several labels may apply" : "one label"),
+  );
+  parts.badge.textContent = suggestionText(data.suggestion);
+  parts.badge.hidden = !st.suggested;
+  parts.badge.setAttribute("data-testid", "suggestion-badge");
+  parts.text.textContent = data.text;
+  parts.legend.textContent = "";
+  for (const label of data.labels) {
+    const chip = legendChip(label, "label-");
+    chip.setAttribute("aria-pressed", String(st.selected.has(label.name)));
+    chip.classList.toggle("suggested", st.suggested);
+    parts.legend.append(chip);
+  }
+  parts.bar.textContent = "";
+  const back = actionButton("Back", "⌫", "cat-back");
+  back.dataset.act = "back";
+  back.disabled = !data.can_back;
+  const skip = actionButton("Skip", "s", "cat-skip");
+  skip.dataset.act = "skip";
+  const accept = actionButton("Accept", "Enter", "cat-accept");
+  accept.dataset.act = "accept";
+  accept.classList.add("primary");
+  const fwd = actionButton("Forward", "PgDn", "cat-forward");
+  fwd.dataset.act = "forward";
+  fwd.disabled = !data.can_forward;
+  parts.bar.append(back, skip, accept, fwd);
+}
+
+function choose(inst, parts, name) {
+  const { st, data } = inst;
+  st.suggested = false;
+  if (data.multilabel) {
+    if (st.selected.has(name)) st.selected.delete(name);
+    else st.selected.add(name);
+    render(inst, parts);
+    return;
+  }
+  st.selected = new Set([name]);
+  render(inst, parts);
+  send(inst, parts, "accept");
+}
+
+function send(inst, parts, type) {
+  const { st, data } = inst;
+  if (st.busy) return;
+  if (type === "accept" && !data.multilabel && st.selected.size !== 1) {
+    showMessage(parts.msg, "Pick the label first: press its key or click it.", "info");
+    return;
+  }
+  st.busy = true;
+  parts.text.closest('[data-testid="cat-labeller"]').dataset.busy = "true";
+  showMessage(parts.msg, type === "accept" ? "Saving…" : type === "skip" ? "Skipping…" : "Loading…", "info");
+  inst.send("action", {
+    type, sample_id: data.sample_id, version: st.version, nonce: data.nonce,
+    categories: data.labels.map((l) => l.name).filter((n) => st.selected.has(n)),
+    seconds: (performance.now() - st.shownAt) / 1000,
+  });
+  inst.timer = setTimeout(() => {
+    st.busy = false;
+    showMessage(parts.msg, "The server has not answered yet; check that Tagtune is still running, then try again.", "error");
+  }, SAVE_TIMEOUT_MS);
+}
+
+function wire(inst, root, parts) {
+  parts.legend.addEventListener("mousedown", (e) => e.preventDefault());
+  parts.legend.addEventListener("click", (e) => {
+    const chip = e.target.closest && e.target.closest(".chip");
+    if (chip && !inst.st.busy) choose(inst, parts, chip.dataset.label);
+  });
+  parts.bar.addEventListener("mousedown", (e) => e.preventDefault());
+  parts.bar.addEventListener("click", (e) => {
+    const btn = e.target.closest && e.target.closest("button");
+    if (btn && !btn.disabled) send(inst, parts, btn.dataset.act);
+  });
+  const onKey = (e) => {
+    if (!root.isConnected || e.defaultPrevented || isTypingTarget(e) || e.isComposing) return;
+    if (handleKey(inst, parts, e)) {
+      e.preventDefault();
+      e.stopPropagation();
+    }
+  };
+  window.addEventListener("keydown", onKey, true);
+  return () => window.removeEventListener("keydown", onKey, true);
+}
+
+function handleKey(inst, parts, e) {
+  const { st, data } = inst;
+  if (e.ctrlKey || e.metaKey || e.altKey) return false;
+  if (st.busy) return ["Enter", "s", "S", "Backspace", "PageDown", "PageUp"].includes(e.key);
+  switch (e.key) {
+    case "Enter": send(inst, parts, "accept"); return true;
+    case "s": case "S": send(inst, parts, "skip"); return true;
+    case "Backspace": case "PageUp": if (data.can_back) send(inst, parts, "back"); return true;
+    case "PageDown": if (data.can_forward) send(inst, parts, "forward"); return true;
+    case "Escape":
+      st.selected = new Set();
+      st.suggested = false;
+      render(inst, parts);
+      return true;
+    default: break;
+  }
+  const label = labelByKey(data.labels, e.key);
+  if (label) { choose(inst, parts, label.name); return true; }
+  return false;
+}

@@ -1,0 +1,196 @@
+"""Streamlit glue for the Label page: per-project session state, the action callback and
+the data the labeller components receive. Logic lives in core.labeling."""
+from __future__ import annotations
+
+import getpass
+import importlib
+import time
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from core import labeling
+from core.labeling import History, QueueFilter, Task
+from core.store import sessions
+from db import projects as project_repo
+from db import samples as sample_repo
+from db.errors import NotFound
+
+def component_key(task: str) -> str:
+    return f"labeller_{task}"  # one per component kind: switching projects never mixes their state
+
+
+SPLITS = {"All splits": None, "train": "train", "dev": "dev", "test": "test", "unassigned": "unassigned"}
+STATUSES = {"Unlabelled": "unlabeled", "Skipped": "skipped", "Labelled (review)": "labeled", "Any status": None}
+KEEP_ORDER = "as stored"
+
+
+@dataclass
+class LabelState:
+    """What the Label page remembers about one project in this browser session."""
+
+    history: History = field(default_factory=History)
+    queue: QueueFilter = field(default_factory=QueueFilter)
+    actions: int = 0  # bumped on every handled action: part of the labeller's reset nonce
+    message: str = ""
+    kind: str = ""
+    done: int = 0
+    started_at: float | None = None
+    url_sample: int | None = None  # the ?sample= we last honoured or wrote
+    order: str = KEEP_ORDER
+    drafts: dict[int, tuple[int, dict]] = field(default_factory=dict)  # sample -> (version, edits)
+
+    def say(self, message: str = "", kind: str = "info") -> None:
+        self.message, self.kind = message, kind if message else ""
+
+
+def state_for(project: str) -> LabelState:
+    states = st.session_state.setdefault("label_states", {})
+    return states.setdefault(project, LabelState())
+
+
+def default_annotator() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database entry (containers): still label, just anonymously
+        return "annotator"
+
+
+def active_orders() -> tuple[str, ...]:
+    """Queue orders from active learning when that module is installed, else none."""
+    try:
+        return tuple(importlib.import_module("core.active").ORDERS)
+    except (ModuleNotFoundError, AttributeError):
+        return ()
+
+
+def apply_order(project_name: str, state: LabelState, order: str) -> str:
+    if order == state.order:
+        return ""
+    state.order = order
+    if order == KEEP_ORDER:
+        return ""
+    active = importlib.import_module("core.active")
+    with sessions().begin() as s:
+        summary = active.reorder_queue(s, project_repo.get_project(s, project_name), order)
+    return summary.get("message") or f"Queue ordered by {order} ({summary.get('scored', 0)} samples scored)."
+
+
+def set_queue(project_name: str, state: LabelState, queue: QueueFilter) -> None:
+    """A new filter shows the next sample that matches it (history stays for Back)."""
+    if queue == state.queue:
+        return
+    state.queue = queue
+    with sessions().begin() as s:
+        project = project_repo.get_project(s, project_name)
+        state.history = labeling.advance(s, project, History(state.history.ids, len(state.history.ids)), queue)
+    state.actions += 1
+    state.say()
+
+
+def follow_url(project_name: str, state: LabelState, wanted: int | None) -> None:
+    """``?sample=ID`` (a link from the Data page) opens that sample once."""
+    if wanted is None or wanted == state.url_sample:
+        return
+    state.url_sample = wanted
+    with sessions().begin() as s:
+        project = project_repo.get_project(s, project_name)
+        try:
+            sample = sample_repo.get_sample(s, wanted)
+        except NotFound:
+            sample = None
+        if sample is None or sample.project_id != project.id:
+            state.say(f"Sample {wanted} is not in project {project_name!r}; showing the queue instead.", "error")
+            return
+    state.history = state.history.open(wanted)
+    state.actions += 1
+
+
+def ensure_current(project_name: str, state: LabelState) -> None:
+    if state.history.current is not None or (state.history.ids and state.history.pos >= len(state.history.ids)):
+        return
+    with sessions().begin() as s:
+        state.history = labeling.advance(s, project_repo.get_project(s, project_name), state.history, state.queue)
+
+
+def handle_action() -> None:
+    """on_action_change callback: runs before the page script, so the rerun that follows
+    already shows the next sample (one round trip per accept)."""
+    ctx = st.session_state.get("label_ctx")
+    payload = (st.session_state.get(component_key(ctx["task"])) or {}).get("action")
+    if not ctx or not isinstance(payload, dict):
+        return
+    state = state_for(ctx["project"])
+    if payload.get("nonce") != nonce(ctx["project_id"], state):
+        return  # a stale click from a sample that is no longer shown
+    state.actions += 1
+    state.say()
+    try:
+        _dispatch(ctx, state, payload)
+    except (ValueError, LookupError) as exc:
+        state.say(str(exc), "error")
+
+
+def _dispatch(ctx: dict, state: LabelState, payload: dict) -> None:
+    kind, sample_id, version = payload.get("type"), int(payload["sample_id"]), int(payload["version"])
+    edits = {k: payload[k] for k in ("spans", "categories") if k in payload}
+    if kind in ("back", "forward"):
+        state.drafts[sample_id] = (version, edits)
+        state.history = state.history.back() if kind == "back" else state.history.forward()
+        return
+    if state.started_at is None:
+        state.started_at = time.time() - float(payload.get("seconds") or 0.0)
+    S = sessions()
+    with S.begin() as s:
+        if kind == "accept":
+            spans = [(int(a), int(b), str(l)) for a, b, l in edits["spans"]] if "spans" in edits else None
+            outcome = labeling.accept(
+                s, sample_id, version, spans=spans, categories=edits.get("categories"),
+                annotator=ctx["annotator"], seconds=float(payload.get("seconds") or 0.0),
+            )
+        else:
+            outcome = labeling.skip(s, sample_id, version, annotator=ctx["annotator"])
+        if not outcome.saved:  # nothing was written: the version check comes first
+            state.say(outcome.message + _unsaved_note(edits), "error")
+            return
+        state.drafts.pop(sample_id, None)
+        state.done += kind == "accept"
+        state.history = labeling.advance(s, project_repo.get_project(s, ctx["project"]), state.history, state.queue)
+
+
+def _unsaved_note(edits: dict) -> str:
+    if "spans" in edits:
+        shown = ", ".join(f"{l} [{a}, {b})" for a, b, l in edits["spans"]) or "no spans"
+    else:
+        shown = ", ".join(edits.get("categories") or []) or "no label"
+    return f" (Your unsaved version had: {shown}.)"
+
+
+def nonce(project_id: int, state: LabelState) -> str:
+    return f"{project_id}:{state.history.current}:{state.actions}"
+
+
+def load_view(project_name: str, state: LabelState) -> labeling.View:
+    with sessions().begin() as s:
+        return labeling.load_view(s, project_name, state.history.current, state.queue.split)
+
+
+def component_data(view: labeling.View, state: LabelState) -> dict:
+    task: Task = view.task
+    spans, categories, note = task.spans, task.categories, ""
+    draft = state.drafts.get(task.sample_id)
+    if draft and draft[0] == task.version:
+        spans = draft[1].get("spans", spans)
+        categories = draft[1].get("categories", categories)
+        note = "Your unsaved changes to this sample are restored."
+    suggested = task.suggestion_source and not draft
+    return {
+        "nonce": nonce(view.project_id, state), "sample_id": task.sample_id, "version": task.version,
+        "text": task.text, "tokens": [list(t) for t in task.tokens], "spans": [list(x) for x in spans],
+        "categories": list(categories), "labels": view.labels, "multilabel": view.multilabel,
+        "suggestion": {"source": task.suggestion_source, "confidence": task.suggestion_confidence} if suggested else None,
+        "split": task.split, "status": task.status,
+        "position": "",
+        "message": state.message or note, "message_kind": state.kind if state.message else "info",
+        "can_back": state.history.can_back, "can_forward": state.history.can_forward,
+    }
