@@ -6,7 +6,9 @@ from ui.bootstrap import start
 start()
 st.navigation(
     [
-        st.Page("ui/pages/projects.py", title="Projects", icon=":material/folder:", url_path="projects", default=True),
+        # The start page holds `/`, so every working page keeps its own stable path (DESIGN.md).
+        st.Page("ui/pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+        st.Page("ui/pages/projects.py", title="Projects", icon=":material/folder:", url_path="projects"),
         st.Page("ui/pages/data.py", title="Data", icon=":material/table:", url_path="data"),
         st.Page("ui/pages/label.py", title="Label", icon=":material/edit:", url_path="label"),
         st.Page("ui/pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),

@@ -17,9 +17,18 @@ from core.tokenize import word_offsets
 DEFAULT_STEPS = 64
 
 
-def explain(lm: LoadedModel, text: str, word_index: int | None = None, steps: int = DEFAULT_STEPS) -> dict:
-    """Word-level attributions for the prediction on ``text`` (NER: of word ``word_index``)."""
-    tokens = word_offsets(text)
+def explain(
+    lm: LoadedModel,
+    text: str,
+    word_index: int | None = None,
+    steps: int = DEFAULT_STEPS,
+    tokens: list[tuple[int, int]] | None = None,
+) -> dict:
+    """Word-level attributions for the prediction on ``text`` (NER: of word ``word_index``).
+
+    ``tokens``: the sample's stored word offsets (imported CoNLL words may differ from a fresh
+    tokenisation); by default the text is tokenised with core.tokenize."""
+    tokens = [tuple(t) for t in tokens] if tokens is not None else word_offsets(text)
     if not tokens:
         raise UserError("expected some text to explain, found none; type a sentence first")
     (pred,) = predict_texts(lm, [(text, tokens)])

@@ -33,10 +33,15 @@ class QueueFilter:
 
 @dataclass(frozen=True)
 class History:
-    """Samples seen in this session, oldest first; ``pos`` is the one shown (-1: none yet)."""
+    """Samples seen in this session, oldest first; ``pos`` is the one shown (-1: none yet).
+
+    ``since``: where the current queue filter started; the queue skips only the samples seen
+    since then (a new filter, e.g. reviewing labelled samples, may serve earlier ones again).
+    """
 
     ids: tuple[int, ...] = ()
     pos: int = -1
+    since: int = 0
 
     @property
     def current(self) -> int | None:
@@ -55,7 +60,15 @@ class History:
         if self.current == sample_id:
             return self
         ids = self.ids[: self.pos + 1] + (sample_id,)
-        return History(ids, len(ids) - 1)
+        return History(ids, len(ids) - 1, min(self.since, len(ids) - 1))
+
+    def new_queue(self) -> History:
+        """Past the end, for a new queue filter: Back still works, the queue starts afresh."""
+        return History(self.ids, len(self.ids), len(self.ids))
+
+    @property
+    def seen(self) -> tuple[int, ...]:
+        return self.ids[self.since :]
 
     def back(self) -> History:
         return replace(self, pos=self.pos - 1) if self.can_back else self
@@ -116,10 +129,20 @@ def load_task(session: Session, sample_id: int) -> Task:
         suggested = sample_repo.annotations_of(session, sample_id, source=source)
         if suggested.spans or suggested.categories:
             return replace(
-                task, spans=list(suggested.spans), categories=list(suggested.categories),
+                task, spans=without_overlaps(suggested.spans), categories=list(suggested.categories),
                 suggestion_source=source, suggestion_confidence=suggested.confidence,
             )
     return task
+
+
+def without_overlaps(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Suggested spans a person could save: an LLM may propose overlapping ones, and the
+    labeller cannot show or store those; the earlier (then longer) one wins."""
+    kept: list[tuple[int, int, str]] = []
+    for start, end, label in sorted(spans, key=lambda x: (x[0], x[0] - x[1])):
+        if not kept or start >= kept[-1][1]:
+            kept.append((start, end, label))
+    return kept
 
 
 def next_sample(session: Session, project: Project, queue: QueueFilter, seen: tuple[int, ...] = ()) -> int | None:
@@ -136,9 +159,9 @@ def advance(session: Session, project: Project, history: History, queue: QueueFi
     """
     if history.can_forward:
         return history.forward()
-    found = next_sample(session, project, queue, seen=history.ids[-SEEN_LIMIT:])
+    found = next_sample(session, project, queue, seen=history.seen[-SEEN_LIMIT:])
     if found is None:
-        return History(history.ids, len(history.ids))
+        return replace(history, pos=len(history.ids))
     return history.open(found)
 
 
@@ -206,7 +229,12 @@ def samples_per_hour(done: int, started_at: float | None, now: float) -> float |
 
 @dataclass(frozen=True)
 class View:
-    """Everything the Label page shows for one step, read in one transaction."""
+    """Everything the Label page shows for one step, read in one transaction.
+
+    ``after`` is where the history goes once the current sample is saved or skipped and
+    ``next_task`` the sample shown then: the labeller shows it the moment Enter is pressed
+    while the save travels to the server (the server answers with the same sample).
+    """
 
     project_id: int
     task_kind: str  # "ner" | "classification"
@@ -214,14 +242,20 @@ class View:
     labels: list[dict]
     progress: Progress
     task: Task | None
+    after: History | None = None
+    next_task: Task | None = None
 
 
-def load_view(session: Session, project_name: str, current: int | None, split: SplitFilter = None) -> View:
+def load_view(session: Session, project_name: str, history: History, queue: QueueFilter) -> View:
     project = project_repo.get_project(session, project_name)
+    current = history.current
+    after = advance(session, project, history, queue) if current is not None else None
     return View(
         project_id=project.id, task_kind=project.task, multilabel=bool(project.multilabel),
-        labels=label_palette(session, project), progress=progress(session, project, split),
+        labels=label_palette(session, project), progress=progress(session, project, queue.split),
         task=load_task(session, current) if current is not None else None,
+        after=after,
+        next_task=load_task(session, after.current) if after is not None and after.current is not None else None,
     )
 
 

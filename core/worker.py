@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCK_FILE = "worker.lock"
 WORKER_LOG = "worker.log"
 POLL_SECONDS = 1.0
-HEARTBEAT_SECONDS = 3.0
-STALE_AFTER = timedelta(seconds=20)  # several missed heartbeats: the process is gone
+# A run whose heartbeat is older than this has lost its process (several missed beats).
+STALE_AFTER = timedelta(seconds=float(os.environ.get("TAGTUNE_STALE_SECONDS") or 20))
+HEARTBEAT_SECONDS = min(3.0, STALE_AFTER.total_seconds() / 5)
 CANCEL_GRACE_SECONDS = 20.0  # a child that ignores its cancel flag this long is killed
 
 _lock_fd: int | None = None

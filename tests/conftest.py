@@ -19,8 +19,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
-    """A temporary TAGTUNE_HOME with its own SQLite file; TAGTUNE_DB_URL unset unless the
-    suite runs against PostgreSQL (TAGTUNE_TEST_DB_URL)."""
+    """A temporary TAGTUNE_HOME with its own SQLite file and TAGTUNE_DB_URL unset.
+    (tests/db/conftest.py runs the repository tests on PostgreSQL when TAGTUNE_TEST_DB_URL is set.)"""
     from db.engine import reset
 
     path = tmp_path / "home"

@@ -45,8 +45,8 @@ def pick_run(project_name: str, kinds=("finetune", "icl"), key: str = "run_picke
     return run_id
 
 
-def inspect_link(project: str, run_id: int, sample_id: int, kind: str | None = None) -> str:
-    query = {"project": project, "run": run_id, "sample": sample_id} | ({"kind": kind} if kind else {})
+def inspect_link(project: str, run_id: int, sample_id: int, split: str, kind: str | None = None) -> str:
+    query = {"project": project, "run": run_id, "sample": sample_id, "split": split} | ({"kind": kind} if kind else {})
     return f"/inspect?{urlencode(query)}"
 
 
@@ -84,7 +84,7 @@ def confusion_heatmap(labels: list[str], matrix: list[list[int]], title: str) ->
         st.plotly_chart(fig, width="stretch")
 
 
-def error_breakdown(project: str, run_id: int, res: dict) -> None:
+def error_breakdown(project: str, run_id: int, split: str, res: dict) -> None:
     """Counts per error kind; picking a row lists its samples with links to the inspector."""
     errors = res["errors"]
     st.caption(
@@ -107,7 +107,7 @@ def error_breakdown(project: str, run_id: int, res: dict) -> None:
                 "sample": i["sample_id"],
                 "gold": _span_text(i["gold"]),
                 "predicted": _span_text(i["predicted"]),
-                "inspect": inspect_link(project, run_id, i["sample_id"], kind),
+                "inspect": inspect_link(project, run_id, i["sample_id"], split, kind),
             }
             for i in items
         ]
@@ -123,14 +123,14 @@ def _span_text(span: list | None) -> str:
     return "—" if span is None else f"{span[3]!r} {span[2]} [{span[0]}, {span[1]})"
 
 
-def confident_mistakes(project: str, run_id: int, res: dict) -> None:
+def confident_mistakes(project: str, run_id: int, split: str, res: dict) -> None:
     st.caption(f"{res['mistake_count']} mistakes; the most confident first.")
     frame = pd.DataFrame(
         [
             {
                 "sample": m["sample_id"], "text": m["text"][:120], "gold": ", ".join(m["gold"]),
                 "predicted": ", ".join(m["predicted"]), "confidence": m["confidence"],
-                "inspect": inspect_link(project, run_id, m["sample_id"]),
+                "inspect": inspect_link(project, run_id, m["sample_id"], split),
             }
             for m in res["mistakes"]
         ]

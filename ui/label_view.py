@@ -16,10 +16,6 @@ from db import projects as project_repo
 from db import samples as sample_repo
 from db.errors import NotFound
 
-def component_key(task: str) -> str:
-    return f"labeller_{task}"  # one per component kind: switching projects never mixes their state
-
-
 SPLITS = {"All splits": None, "train": "train", "dev": "dev", "test": "test", "unassigned": "unassigned"}
 STATUSES = {"Unlabelled": "unlabeled", "Skipped": "skipped", "Labelled (review)": "labeled", "Any status": None}
 KEEP_ORDER = "as stored"
@@ -42,6 +38,10 @@ class LabelState:
 
     def say(self, message: str = "", kind: str = "info") -> None:
         self.message, self.kind = message, kind if message else ""
+
+
+def component_key(task: str) -> str:
+    return f"labeller_{task}"  # one per component kind: switching projects never mixes their state
 
 
 def state_for(project: str) -> LabelState:
@@ -68,6 +68,7 @@ def apply_order(project_name: str, state: LabelState, order: str) -> str:
     if order == state.order:
         return ""
     state.order = order
+    state.actions += 1  # new data for the labeller, which hands the keys back from the dropdown
     if order == KEEP_ORDER:
         return ""
     active = importlib.import_module("core.active")
@@ -83,7 +84,7 @@ def set_queue(project_name: str, state: LabelState, queue: QueueFilter) -> None:
     state.queue = queue
     with sessions().begin() as s:
         project = project_repo.get_project(s, project_name)
-        state.history = labeling.advance(s, project, History(state.history.ids, len(state.history.ids)), queue)
+        state.history = labeling.advance(s, project, state.history.new_queue(), queue)
     state.actions += 1
     state.say()
 
@@ -98,17 +99,17 @@ def follow_url(project_name: str, state: LabelState, wanted: int | None) -> None
         try:
             sample = sample_repo.get_sample(s, wanted)
         except NotFound:
-            sample = None
-        if sample is None or sample.project_id != project.id:
-            state.say(f"Sample {wanted} is not in project {project_name!r}; showing the queue instead.", "error")
+            state.say(f"There is no sample {wanted} (deleted?); showing the queue instead.", "error")
             return
+        if sample.project_id != project.id:
+            return  # left in the URL from the project picked before: not a request for this one
     state.history = state.history.open(wanted)
     state.actions += 1
 
 
 def ensure_current(project_name: str, state: LabelState) -> None:
-    if state.history.current is not None or (state.history.ids and state.history.pos >= len(state.history.ids)):
-        return
+    if state.history.current is not None:
+        return  # past the end of the queue it looks again: new samples may have been imported
     with sessions().begin() as s:
         state.history = labeling.advance(s, project_repo.get_project(s, project_name), state.history, state.queue)
 
@@ -117,14 +118,16 @@ def handle_action() -> None:
     """on_action_change callback: runs before the page script, so the rerun that follows
     already shows the next sample (one round trip per accept)."""
     ctx = st.session_state.get("label_ctx")
-    payload = (st.session_state.get(component_key(ctx["task"])) or {}).get("action")
-    if not ctx or not isinstance(payload, dict):
+    payload = (st.session_state.get(component_key(ctx["task"])) or {}).get("action") if ctx else None
+    if not isinstance(payload, dict):
         return
     state = state_for(ctx["project"])
-    if payload.get("nonce") != nonce(ctx["project_id"], state):
-        return  # a stale click from a sample that is no longer shown
-    state.actions += 1
+    stale = payload.get("nonce") != nonce(ctx["project_id"], state)
+    state.actions += 1  # always: the labeller waits for new data to unlock
     state.say()
+    if stale:
+        state.say("That key press was for a sample no longer shown; nothing was saved. Here is the current one.")
+        return
     try:
         _dispatch(ctx, state, payload)
     except (ValueError, LookupError) as exc:
@@ -166,31 +169,42 @@ def _unsaved_note(edits: dict) -> str:
     return f" (Your unsaved version had: {shown}.)"
 
 
-def nonce(project_id: int, state: LabelState) -> str:
-    return f"{project_id}:{state.history.current}:{state.actions}"
+def nonce(project_id: int, state: LabelState, history: History | None = None, actions: int | None = None) -> str:
+    """Identity of what the labeller shows; a new one resets it to the data Python sends."""
+    history = history or state.history
+    return f"{project_id}:{history.current}:{state.actions if actions is None else actions}"
 
 
 def load_view(project_name: str, state: LabelState) -> labeling.View:
     with sessions().begin() as s:
-        return labeling.load_view(s, project_name, state.history.current, state.queue.split)
+        return labeling.load_view(s, project_name, state.history, state.queue)
 
 
 def component_data(view: labeling.View, state: LabelState) -> dict:
-    task: Task = view.task
+    data = _task_data(view, view.task, state, state.history, nonce(view.project_id, state))
+    data["message"] = state.message or data["message"]
+    data["message_kind"] = state.kind if state.message else "info"
+    if view.next_task is not None:
+        # After an accept or skip the callback bumps ``actions`` once and moves to ``after``.
+        after_nonce = nonce(view.project_id, state, view.after, state.actions + 1)
+        data["next"] = _task_data(view, view.next_task, state, view.after, after_nonce)
+    return data
+
+
+def _task_data(view: labeling.View, task: Task, state: LabelState, history: History, key: str) -> dict:
     spans, categories, note = task.spans, task.categories, ""
     draft = state.drafts.get(task.sample_id)
     if draft and draft[0] == task.version:
         spans = draft[1].get("spans", spans)
         categories = draft[1].get("categories", categories)
         note = "Your unsaved changes to this sample are restored."
-    suggested = task.suggestion_source and not draft
+    suggested = task.suggestion_source and not (draft and draft[0] == task.version)
     return {
-        "nonce": nonce(view.project_id, state), "sample_id": task.sample_id, "version": task.version,
+        "nonce": key, "sample_id": task.sample_id, "version": task.version,
         "text": task.text, "tokens": [list(t) for t in task.tokens], "spans": [list(x) for x in spans],
         "categories": list(categories), "labels": view.labels, "multilabel": view.multilabel,
         "suggestion": {"source": task.suggestion_source, "confidence": task.suggestion_confidence} if suggested else None,
-        "split": task.split, "status": task.status,
-        "position": "",
-        "message": state.message or note, "message_kind": state.kind if state.message else "info",
-        "can_back": state.history.can_back, "can_forward": state.history.can_forward,
+        "split": task.split, "status": task.status, "position": "",
+        "message": note, "message_kind": "info",
+        "can_back": history.can_back, "can_forward": history.can_forward,
     }

@@ -9,5 +9,8 @@ import argparse
 def common_parser() -> argparse.ArgumentParser:
     """Options every command takes (DESIGN.md: every command takes --home)."""
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--home", help="Tagtune home folder (default: $TAGTUNE_HOME or ./workspace)")
+    # SUPPRESS: sub-commands share this parent, and a sub-parser's default (None) would
+    # otherwise overwrite `cli.py --home X <command>` given before the command.
+    parent.add_argument("--home", default=argparse.SUPPRESS,
+                        help="Tagtune home folder (default: $TAGTUNE_HOME or ./workspace)")
     return parent

@@ -65,7 +65,7 @@ def parse_conll(text: str, options: ParseOptions) -> ParseResult:
         if len(cols) == 2:  # the common case, `token<TAB>tag`: checked with two lookups
             token, tag = cols
             tag = tag.rstrip()
-            if token.strip() and tag in valid_tags:
+            if tag in valid_tags and token.strip() and token != DOCSTART:
                 if not words:
                     first_line = number
                 words.append(token)

@@ -44,7 +44,7 @@ def encode(lm: LoadedLM, text: str) -> list[int]:
 @torch.no_grad()
 def continuation_logprobs(lm: LoadedLM, prompt: str, continuations: list[str], batch_size: int = 8) -> list[float]:
     """Sum of log p(continuation tokens | prompt) for each continuation."""
-    prompt_ids = torch.tensor([encode(lm, prompt)])  # (1, P)
+    prompt_ids = torch.tensor([encode(lm, prompt)], device=lm.model.device)  # (1, P)
     conts = [lm.tokenizer(c, add_special_tokens=False)["input_ids"] for c in continuations]
     empty = [c for c, ids in zip(continuations, conts) if not ids]
     if empty:
@@ -69,9 +69,10 @@ def _score_chunk(lm: LoadedLM, cache, prompt_len: int, first: torch.Tensor, chun
     for i, c in enumerate(chunk):
         ids[i, : len(c)] = torch.tensor(c)
         mask[i, : len(c)] = 1
+    ids, mask = ids.to(first.device), mask.to(first.device)
     repeated = copy.deepcopy(cache)
     repeated.batch_repeat_interleave(n)
-    attention = torch.cat([torch.ones((n, prompt_len), dtype=torch.long), mask], dim=1)  # (n, P + L)
+    attention = torch.cat([torch.ones((n, prompt_len), dtype=torch.long, device=mask.device), mask], dim=1)  # (n, P + L)
     logits = lm.model(input_ids=ids, attention_mask=attention, cache=repeated, use_cache=True).logits
     logp = logits.float().log_softmax(-1)  # (n, L, V): position j predicts token j + 1
     scores = []

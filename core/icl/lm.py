@@ -34,6 +34,10 @@ class LoadedLM:
     params: int
 
     @property
+    def device(self) -> str:
+        return str(next(self.model.parameters()).device)
+
+    @property
     def chat(self) -> bool:
         return bool(getattr(self.tokenizer, "chat_template", None))
 
@@ -130,6 +134,10 @@ def _load_folder(ref: str, report: Progress):
 
 
 def _prepare(model, tokenizer) -> None:
+    import torch
+
+    if torch.cuda.is_available() and os.environ.get("TAGTUNE_ICL_DEVICE", "auto") != "cpu":
+        model.to("cuda")
     model.eval()
     if tokenizer.pad_token is None:
         # Padding positions are masked out, so any token will do; EOS is the usual choice.

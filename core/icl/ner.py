@@ -218,6 +218,7 @@ def generate(lm: LoadedLM, prompts_text: list[str], max_new_tokens: int) -> list
     pad = lm.tokenizer.pad_token_id
     ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded])  # (B, T), left-padded
     mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded])
+    ids, mask = ids.to(lm.model.device), mask.to(lm.model.device)
     stops = _stop_ids(lm)
     out = lm.model.generate(
         input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,

@@ -165,3 +165,47 @@ def test_label_palette_keeps_project_order_colours_and_hotkeys(S):
         palette = labeling.label_palette(s, _project(s))
     assert [(l["name"], l["hotkey"]) for l in palette] == [("PER", "1"), ("LOC", "2")]
     assert all(l["colour"].startswith("#") for l in palette)
+
+
+def test_queue_order_matches_priority_then_id_across_levels_and_exclusions(S):
+    import random
+
+    _, ids = _seed(S, [f"w{i}" for i in range(40)])
+    rng = random.Random(3)
+    priorities = {i: rng.choice([0.0, 0.25, 0.5, 0.9]) for i in ids}
+    with S.begin() as s:
+        sample_repo.set_priorities(s, priorities)
+        p = _project(s)
+        excluded = set(ids[::5])
+        expected = sorted((i for i in ids if i not in excluded), key=lambda i: (-priorities[i], i))
+        assert sample_repo.queue_ids(s, p, limit=25, exclude=excluded) == expected[:25]
+        assert sample_repo.queue_ids(s, p, limit=10**6, exclude=excluded) == expected  # the plain path agrees
+        assert sample_repo.get_sample(s, ids[0]).version == 1  # reordering is not an edit
+
+
+def test_a_new_queue_filter_may_serve_samples_seen_under_the_old_one(S):
+    _, ids = _seed(S, ["Ann met Bob.", "Cara left."])
+    with S.begin() as s:
+        p = _project(s)
+        h = labeling.advance(s, p, History(), QueueFilter())
+        assert labeling.accept(s, h.current, 1, spans=[(0, 3, "PER")]).saved
+        h = labeling.advance(s, p, h, QueueFilter())
+        assert h.current == ids[1]
+        review = QueueFilter(status="labeled")
+        # Same filter: a seen sample is not served twice; a new filter starts afresh.
+        assert labeling.advance(s, p, h, review).current is None
+        fresh = labeling.advance(s, p, h.new_queue(), review)
+        assert fresh.current == ids[0] and fresh.back().current == ids[1]
+        assert labeling.advance(s, p, fresh, review).current is None
+
+
+def test_overlapping_suggestions_are_reduced_to_spans_that_can_be_saved(S):
+    _, ids = _seed(S, ["New York City Hall opened."])
+    with S.begin() as s:
+        sample_repo.replace_suggestions(
+            s, ids[0], "llm", spans=[(4, 13, "LOC", 0.5), (0, 8, "LOC", 0.6), (0, 18, "LOC", 0.4), (19, 25, "PER", 0.2)]
+        )
+    with S.begin() as s:
+        task = labeling.load_task(s, ids[0])
+        assert task.spans == [(0, 18, "LOC"), (19, 25, "PER")]
+        assert labeling.accept(s, ids[0], task.version, spans=task.spans).saved

@@ -36,8 +36,8 @@ def open_label(page, app, project: str, root: str = NER, **query) -> None:
 
 
 def wait_sample(page, sample_id: int, root: str = NER) -> None:
-    """Wait until the labeller shows ``sample_id`` and is ready for keys."""
-    page.wait_for_selector(f'{root}[data-sample-id="{sample_id}"][data-busy="false"]')
+    """Wait until the labeller shows ``sample_id``, is ready for keys and no save is in flight."""
+    page.wait_for_selector(f'{root}[data-sample-id="{sample_id}"][data-busy="false"][data-saving="false"]')
 
 
 def token(page, index: int):
@@ -65,3 +65,10 @@ def shown_spans(page) -> list[tuple[str, str]]:
 def message(page, root: str = NER) -> str:
     testid = "ner-message" if root == NER else "cat-message"
     return page.locator(f'[data-testid="{testid}"]').inner_text()
+
+
+def pick(page, box: str, option: str) -> None:
+    """Choose ``option`` in the sidebar selectbox labelled ``box``."""
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text=box).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app(page)

@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 
 from db import samples as sample_repo
-from tests.e2e.label_helpers import NER, drag, message, open_label, seed, shown_spans, stored, token, wait_sample
+from tests.e2e.label_helpers import (
+    NER, drag, message, open_label, pick, seed, shown_spans, stored, token, wait_sample,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -131,6 +133,14 @@ def test_suggestions_show_prefilled_and_enter_accepts_them_from_a_sample_link(ap
     assert row.spans == [(0, 5, "ORG"), (24, 32, "LOC")] and row.status == "labeled"
     assert "1 of 3 labelled" in page.locator('[data-testid="stProgress"]').inner_text()
 
+    pick(page, "Split", "dev")  # filters: the next unlabelled dev sample, progress of dev only
+    wait_sample(page, ids[1])
+    assert "1 of 2 labelled" in page.locator('[data-testid="stProgress"]').inner_text()
+    pick(page, "Show", "Labelled (review)")
+    wait_sample(page, ids[2])
+    assert shown_spans(page) == [("ORG", "Apple"), ("LOC", "New York")]  # now human, not suggested
+    assert page.locator(f'{NER} [data-testid="span"].suggested').count() == 0
+
 
 def test_browser_labels_round_trip_through_conll_export(app, page, tmp_path):
     import subprocess
@@ -169,3 +179,23 @@ def test_browser_labels_round_trip_through_conll_export(app, page, tmp_path):
         [("李", "B-PER"), ("小", "I-PER"), ("龙", "I-PER"), ("出", "O"), ("生", "O"), ("于", "O"),
          ("旧", "B-LOC"), ("金", "I-LOC"), ("山", "I-LOC"), ("。", "O")],
     ]
+
+
+def test_labelling_on_while_saves_travel_loses_nothing(app, page):
+    """The next sample shows at once after Enter; labelling it before the server has
+    answered queues its save behind the first, and every save lands."""
+    texts = [f"Person{i} lives in Town{i} ." for i in range(6)]
+    ids = seed(app, "fast", texts, ["PER", "LOC"])
+    open_label(page, app, "fast")
+    wait_sample(page, ids[0])
+    for i, sample_id in enumerate(ids):
+        # Only wait for the sample to be on screen, not for the previous save.
+        page.wait_for_selector(f'{NER}[data-sample-id="{sample_id}"][data-busy="false"]')
+        for key in ("ArrowRight", "1", "End", "ArrowLeft", "2", "Enter"):
+            page.keyboard.press(key)
+    page.wait_for_selector("text=Nothing left in this queue")
+    for i, sample_id in enumerate(ids):
+        row, _, _ = stored(app, sample_id)
+        start = len(f"Person{i} lives in ")
+        assert row.spans == [(0, len(f"Person{i}"), "PER"), (start, start + len(f"Town{i}"), "LOC")], i
+        assert row.status == "labeled" and row.version == 2

@@ -16,6 +16,13 @@ function isTypingTarget(event) {
   return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
 }
 
+// After a sidebar choice (filter, queue order) the dropdown keeps the focus and would eat
+// the labelling keys; hand them back. Text fields (annotator name) keep theirs.
+function releaseFocus() {
+  const active = document.activeElement;
+  if (active && active.getAttribute && active.getAttribute("role") === "combobox") active.blur();
+}
+
 function labelByKey(labels, key) {
   return labels.find((l) => l.hotkey && l.hotkey === key) || null;
 }
@@ -27,6 +34,7 @@ function legendChip(label, testPrefix) {
   chip.dataset.testid = testPrefix + label.name;
   chip.setAttribute("data-testid", testPrefix + label.name);
   chip.dataset.label = label.name;
+  chip.style.setProperty("--c", label.colour);
   const swatch = el("span", "swatch");
   swatch.style.background = label.colour;
   chip.append(swatch, el("span", "chip-name", label.name));
@@ -55,4 +63,91 @@ function suggestionText(suggestion) {
   const conf = suggestion.confidence === null || suggestion.confidence === undefined
     ? "" : ", lowest confidence " + Number(suggestion.confidence).toFixed(2);
   return "Suggested by " + suggestion.source + conf + ": check, correct if needed, Enter accepts";
+}
+
+// ---- Sending actions -------------------------------------------------------------------
+// One action is in flight at a time: a trigger carries only its latest value per rerun, so
+// a second one sent before Python answered could be lost; it waits in `queued` instead.
+// After an accept or skip the labeller shows `data.next` (the sample Python will answer
+// with) at once, so the person keeps working while the save travels.
+// `inst` holds: st (per-sample state with nonce, version, busy), data, root, parts,
+// fresh(data) -> st, render(), send (setTriggerValue), inflight, queued, timer.
+
+const SAVE_TIMEOUT_MS = 15000;
+
+function advances(payload) {
+  return payload.type === "accept" || payload.type === "skip";
+}
+
+function syncAttrs(inst) {
+  const r = inst.root;
+  r.dataset.sampleId = String(inst.data.sample_id);
+  r.dataset.version = String(inst.st.version);
+  r.dataset.nonce = String(inst.st.nonce);
+  r.dataset.busy = String(inst.st.busy);
+  r.dataset.saving = String(!!(inst.inflight || inst.queued));
+}
+
+function showTask(inst, data) {
+  inst.data = data;
+  inst.st = inst.fresh(data);
+  inst.render();
+  showMessage(inst.parts.msg, data.message, data.message_kind);
+  syncAttrs(inst);
+}
+
+// Python sent data: an answer to the action in flight, or a first render.
+function receive(inst, data) {
+  if (inst.inflight && inst.inflight.nonce === data.nonce) return; // a run from before the action
+  const answered = !!inst.inflight;
+  if (answered) {
+    inst.inflight = null;
+    clearTimeout(inst.timer);
+  }
+  if (inst.st && inst.st.nonce === data.nonce) {
+    inst.data = data; // the sample already on screen (shown ahead): keep the edits made meanwhile
+    inst.render();
+  } else {
+    showTask(inst, data);
+  }
+  releaseFocus();
+  if (answered) sendQueued(inst, data);
+  syncAttrs(inst);
+}
+
+function sendQueued(inst, data) {
+  const queued = inst.queued;
+  inst.queued = null;
+  if (!queued || queued.nonce !== data.nonce) return; // Python shows another sample: dropped with it
+  transmit(inst, queued);
+  if (advances(queued) && data.next) showTask(inst, data.next);
+}
+
+function dispatch(inst, payload) {
+  if (inst.st.busy) return;
+  if (inst.inflight) inst.queued = payload;
+  else transmit(inst, payload);
+  if (!inst.queued && advances(payload) && inst.data.next) {
+    showTask(inst, inst.data.next);
+    return;
+  }
+  inst.st.busy = true;
+  const word = payload.type === "accept" ? "Saving…" : payload.type === "skip" ? "Skipping…" : "Loading…";
+  showMessage(inst.parts.msg, word, "info");
+  syncAttrs(inst);
+}
+
+function transmit(inst, payload) {
+  inst.inflight = payload;
+  inst.send("action", payload);
+  clearTimeout(inst.timer);
+  inst.timer = setTimeout(() => {
+    inst.inflight = null;
+    inst.queued = null;
+    inst.st.busy = false;
+    showMessage(inst.parts.msg,
+      "The server has not answered for 15 s: check that Tagtune is still running. The last change may " +
+      "not be saved; go back to it and press Enter again.", "error");
+    syncAttrs(inst);
+  }, SAVE_TIMEOUT_MS);
 }

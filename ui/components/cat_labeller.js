@@ -3,42 +3,35 @@
 // Python hears one "action" trigger per accept / skip / back / forward.
 
 const INSTANCES = new WeakMap();
-const SAVE_TIMEOUT_MS = 15000;
+
+function freshState(data) {
+  return {
+    nonce: data.nonce, version: data.version, selected: new Set(data.categories || []),
+    suggested: !!data.suggestion, busy: false, shownAt: performance.now(),
+  };
+}
 
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   const root = parentElement.querySelector('[data-testid="cat-labeller"]');
-  const parts = {
-    head: root.querySelector(".head"),
-    badge: root.querySelector(".badge"),
-    text: root.querySelector(".text"),
-    legend: root.querySelector(".legend"),
-    msg: root.querySelector(".msg"),
-    bar: root.querySelector(".bar"),
-  };
   let inst = INSTANCES.get(parentElement);
   if (!inst) {
-    inst = { st: null, data: null, timer: null };
+    const parts = {
+      head: root.querySelector(".head"),
+      badge: root.querySelector(".badge"),
+      text: root.querySelector(".text"),
+      legend: root.querySelector(".legend"),
+      msg: root.querySelector(".msg"),
+      bar: root.querySelector(".bar"),
+    };
+    inst = { st: null, data: null, root, parts, inflight: null, queued: null, timer: null, fresh: freshState };
+    inst.render = () => render(inst, parts);
     INSTANCES.set(parentElement, inst);
     inst.unwire = wire(inst, root, parts);
   }
   inst.send = setTriggerValue;
-  const sameSample = inst.st && inst.st.nonce === data.nonce;
-  inst.data = data;
-  if (!sameSample) {
-    clearTimeout(inst.timer);
-    inst.st = {
-      nonce: data.nonce, version: data.version, selected: new Set(data.categories || []), suggested: !!data.suggestion,
-      busy: false, shownAt: performance.now(),
-    };
-  }
-  root.dataset.sampleId = String(data.sample_id);
-  root.dataset.version = String(inst.st.version);
-  root.dataset.nonce = String(data.nonce);
-  root.dataset.busy = String(inst.st.busy);
   root.dataset.multilabel = String(!!data.multilabel);
-  render(inst, parts);
-  if (!sameSample) showMessage(parts.msg, data.message, data.message_kind);
+  receive(inst, data);
   return () => {
     clearTimeout(inst.timer);
     inst.unwire();
@@ -101,18 +94,11 @@ function send(inst, parts, type) {
     showMessage(parts.msg, "Pick the label first: press its key or click it.", "info");
     return;
   }
-  st.busy = true;
-  parts.text.closest('[data-testid="cat-labeller"]').dataset.busy = "true";
-  showMessage(parts.msg, type === "accept" ? "Saving…" : type === "skip" ? "Skipping…" : "Loading…", "info");
-  inst.send("action", {
-    type, sample_id: data.sample_id, version: st.version, nonce: data.nonce,
+  dispatch(inst, {
+    type, sample_id: data.sample_id, version: st.version, nonce: st.nonce,
     categories: data.labels.map((l) => l.name).filter((n) => st.selected.has(n)),
     seconds: (performance.now() - st.shownAt) / 1000,
   });
-  inst.timer = setTimeout(() => {
-    st.busy = false;
-    showMessage(parts.msg, "The server has not answered yet; check that Tagtune is still running, then try again.", "error");
-  }, SAVE_TIMEOUT_MS);
 }
 
 function wire(inst, root, parts) {

@@ -4,7 +4,6 @@
 // Python as character offsets taken from the token offsets, so they always hold whole tokens.
 
 const INSTANCES = new WeakMap();
-const SAVE_TIMEOUT_MS = 15000;
 
 function freshState(data) {
   const tokens = data.tokens || [];
@@ -34,41 +33,35 @@ function spanIndexAt(st, i) {
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   const root = parentElement.querySelector('[data-testid="ner-labeller"]');
-  const parts = {
-    head: root.querySelector(".head"),
-    badge: root.querySelector(".badge"),
-    text: root.querySelector(".text"),
-    legend: root.querySelector(".legend"),
-    msg: root.querySelector(".msg"),
-    bar: root.querySelector(".bar"),
-  };
   let inst = INSTANCES.get(parentElement);
   if (!inst) {
-    inst = { st: null, data: null, timer: null };
+    const parts = {
+      head: root.querySelector(".head"),
+      badge: root.querySelector(".badge"),
+      text: root.querySelector(".text"),
+      legend: root.querySelector(".legend"),
+      msg: root.querySelector(".msg"),
+      bar: root.querySelector(".bar"),
+    };
+    inst = { st: null, data: null, root, parts, inflight: null, queued: null, timer: null, fresh: freshState };
+    inst.render = () => renderAll(inst, parts);
     INSTANCES.set(parentElement, inst);
     inst.unwire = wire(inst, root, parts);
   }
   inst.send = setTriggerValue;
-  const sameSample = inst.st && inst.st.nonce === data.nonce;
-  inst.data = data;
-  if (!sameSample) {
-    clearTimeout(inst.timer);
-    inst.st = freshState(data);
-  }
-  root.dataset.sampleId = String(data.sample_id);
-  root.dataset.version = String(inst.st.version);
-  root.dataset.nonce = String(data.nonce);
-  root.dataset.busy = String(inst.st.busy);
-  renderHead(inst, parts);
-  renderLegend(inst, parts);
-  renderText(inst, parts);
-  renderBar(inst, parts);
-  if (!sameSample) showMessage(parts.msg, data.message, data.message_kind);
+  receive(inst, data);
   return () => {
     clearTimeout(inst.timer);
     inst.unwire();
     INSTANCES.delete(parentElement);
   };
+}
+
+function renderAll(inst, parts) {
+  renderHead(inst, parts);
+  renderLegend(inst, parts);
+  renderText(inst, parts);
+  renderBar(inst, parts);
 }
 
 function renderHead(inst, parts) {
@@ -240,20 +233,12 @@ function moveCursor(inst, parts, delta, extend, target) {
 
 function send(inst, parts, type) {
   const st = inst.st;
-  if (st.busy) return;
   const d = inst.data;
-  st.busy = true;
-  parts.text.closest('[data-testid="ner-labeller"]').dataset.busy = "true";
-  const spans = st.spans.map((sp) => [d.tokens[sp.a][0], d.tokens[sp.b][1], sp.label]);
-  showMessage(parts.msg, type === "accept" ? "Saving…" : type === "skip" ? "Skipping…" : "Loading…", "info");
-  inst.send("action", {
-    type, sample_id: d.sample_id, version: st.version, nonce: d.nonce, spans,
+  dispatch(inst, {
+    type, sample_id: d.sample_id, version: st.version, nonce: st.nonce,
+    spans: st.spans.map((sp) => [d.tokens[sp.a][0], d.tokens[sp.b][1], sp.label]),
     seconds: (performance.now() - st.shownAt) / 1000,
   });
-  inst.timer = setTimeout(() => {
-    st.busy = false;
-    showMessage(parts.msg, "The server has not answered yet; check that Tagtune is still running, then try again.", "error");
-  }, SAVE_TIMEOUT_MS);
 }
 
 function wire(inst, root, parts) {

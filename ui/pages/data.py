@@ -1,4 +1,117 @@
+"""Data: counts, browse and search samples, import (preview first), splits, export."""
 import streamlit as st
 
+from core.exporter import MEDIA_TYPES
+from core.formats import IMPORT_FORMATS
+from ui import data_view as view
+from ui.state import current_project_name
+
+_preview = st.cache_data(max_entries=2, show_spinner="Checking the file…")(view.preview)  # not on every rerun
+
 st.title("Data")
-st.info("This page is being built; see the open issues.")
+project = current_project_name()
+if project is None:
+    st.info("No project yet: create one on the Projects page first.")
+    st.stop()
+info = view.info(project)
+stats = info.stats
+
+cols = st.columns(6)
+cols[0].metric("Samples", f"{stats['samples']:,}")
+cols[1].metric("Labelled", f"{stats['labeled']:,}")
+for col, split in zip(cols[2:], ("train", "dev", "test", "unassigned")):
+    col.metric(split.capitalize(), f"{stats['splits'][split]:,}")
+if stats["labels"]:
+    st.caption("Annotations per label: " + " · ".join(f"**{k}** {v:,}" for k, v in stats["labels"].items()))
+
+browse, upload, splits, download = st.tabs(["Browse", "Import", "Splits", "Export"])
+
+with browse:
+    c1, c2, c3 = st.columns([4, 1, 1])
+    search = c1.text_input("Search text", key="data_search", placeholder="words in the text")
+    split = c2.selectbox("Split", view.SPLIT_CHOICES, key="data_split")
+    status = c3.selectbox("Status", view.STATUS_CHOICES, key="data_status")
+    total = view.count_samples(project, split, status, search)
+    pages = max(1, -(-total // view.PAGE_SIZE))
+    if st.session_state.get("data_page", 1) > pages:  # the filter shrank the result: back to its last page
+        st.session_state["data_page"] = pages
+    rows = view.page_of_samples(project, split, status, search, st.session_state.get("data_page", 1) - 1)
+    st.dataframe(
+        rows, hide_index=True, width="stretch", key="data_samples",
+        column_config={
+            "text": st.column_config.TextColumn("Text", width="large"),
+            "label": st.column_config.LinkColumn("Label", display_text="Label it"),
+        },
+    )
+    st.number_input(f"Page (of {pages:,}; {total:,} samples match)", 1, pages, key="data_page")
+
+with upload:
+    file = st.file_uploader("Data file", type=view.UPLOAD_TYPES, key="import_file")
+    c1, c2 = st.columns(2)
+    fmt = c1.selectbox("Format", ["auto", *IMPORT_FORMATS], key="import_format",
+                       help="auto: from the file extension")
+    split_to = c2.selectbox("Put samples in split", [view.FROM_FILE, "train", "dev", "test", "unassigned"],
+                            key="import_split")
+    c3, c4 = st.columns(2)
+    text_col = c3.text_input("Text column (csv/tsv/jsonl)", key="import_text_column", placeholder="text")
+    label_col = c4.text_input("Label column (csv/tsv/jsonl)", key="import_label_column", placeholder="label")
+    skip = st.checkbox("Skip invalid lines (import the valid samples only)", key="import_skip_invalid")
+    if file is not None:
+        data = file.getvalue()
+        request = view.import_request(project, file.name, fmt, split_to, text_col, label_col, skip)
+        check = _preview(request, data)
+        done_key = view.digest(data, request)
+        st.markdown(f"**Preview** ({check['format']}): {check['records']:,} valid samples, "
+                    f"{len(check['errors']):,} problems; labels {', '.join(check['labels']) or 'none'}")
+        if check["errors"]:
+            st.error("Nothing will be written while these lines are bad (unless invalid lines are skipped):")
+            st.dataframe(check["errors"], hide_index=True, width="stretch", key="import_errors")
+        for warning in check["warnings"]:
+            lines = ", ".join(map(str, warning["lines"])) + (", …" if warning["count"] > len(warning["lines"]) else "")
+            st.warning(f"{warning['message']} (line{'s' if len(warning['lines']) > 1 else ''} {lines})")
+        st.dataframe(check["rows"], hide_index=True, width="stretch", key="import_preview")
+        blocked = not check["records"] or (bool(check["errors"]) and not skip)
+        if st.session_state.get("import_done") == done_key:
+            st.success("This file was imported.")
+        elif st.button(f"Import {check['records']:,} samples", disabled=blocked, type="primary", key="import_go"):
+            report = view.run_import(request, data)
+            st.session_state["import_done"] = done_key
+            st.session_state["import_report"] = report
+            st.rerun()
+    report = st.session_state.pop("import_report", None)
+    if report:
+        st.success(f"Imported {report['imported']:,} samples (skipped {report['skipped']:,})"
+                   + (f"; added labels {', '.join(report['labels_added'])}" if report["labels_added"] else ""))
+
+with splits:
+    st.caption("Shuffle with a fixed seed and give samples train/dev/test by ratio.")
+    c1, c2, c3, c4 = st.columns(4)
+    train = c1.number_input("Train", 0.0, 1.0, 0.8, 0.05, key="split_train")
+    dev = c2.number_input("Dev", 0.0, 1.0, 0.1, 0.05, key="split_dev")
+    test = c3.number_input("Test", 0.0, 1.0, 0.1, 0.05, key="split_test")
+    seed = c4.number_input("Seed", 0, 2**31 - 1, 13, key="split_seed")
+    only = st.checkbox("Only samples without a split (unassigned)", True, key="split_only_unassigned")
+    if st.button("Assign splits", key="split_go"):
+        try:
+            counts = view.assign(project, train, dev, test, int(seed), only)
+            st.session_state["split_message"] = ("success", "Assigned " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        except ValueError as exc:
+            st.session_state["split_message"] = ("error", str(exc))
+        st.rerun()
+    kind, text = st.session_state.pop("split_message", (None, None))
+    if kind:
+        getattr(st, kind)(text)
+
+with download:
+    c1, c2 = st.columns(2)
+    out_fmt = c1.selectbox("Format", view.export_formats(info.task), key="export_format")
+    out_split = c2.selectbox("Split", view.SPLIT_CHOICES, key="export_split")
+    ready_key = f"export_ready_{project}_{out_fmt}_{out_split}"
+    if st.button("Prepare export", key="export_prepare"):
+        st.session_state[ready_key] = view.export(project, out_fmt, out_split)
+    ready = st.session_state.get(ready_key)
+    if ready:
+        data, report, filename = ready
+        st.caption(f"{report['exported']:,} samples ({report['left_out']:,} left out: CoNLL holds labelled ones only)"
+                   if report["left_out"] else f"{report['exported']:,} samples")
+        st.download_button(f"Download {filename}", data, filename, MEDIA_TYPES[report["format"]], key="export_download")

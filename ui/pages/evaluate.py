@@ -1,4 +1,64 @@
+"""Evaluate: scores of a run on a split, where it goes wrong, and the model-in-the-loop tools."""
 import streamlit as st
 
+from core.errors import UserError
+from core.evaluation import evaluate, result
+from core.store import sessions
+from ui import eval_view as view
+from ui import loop_view
+from ui.state import current_project_name
+
 st.title("Evaluate")
-st.info("This page is being built; see the open issues.")
+project = current_project_name()
+if project is None:
+    st.info("No project yet: create one on the Projects page.")
+    st.stop()
+
+left, mid, right = st.columns([3, 1, 1])
+with left:
+    run_id = view.pick_run(project)
+if run_id is None:
+    st.info("No completed run in this project yet: train one on the Train page or run ICL.")
+    st.stop()
+split = mid.selectbox("Split", ["test", "dev", "train"], key="eval_split")
+strict = right.toggle("Strict IOB2", key="eval_strict", help="seqeval strict mode: an I- tag after O is no entity")
+refresh = right.button("Re-evaluate", help="ignore the cached scores")
+
+try:
+    with st.spinner(f"Evaluating run {run_id} on {split}…"):
+        ev = evaluate(sessions(), run_id, split, refresh=refresh)
+except UserError as exc:
+    st.warning(str(exc))
+    ev = None
+
+if ev is not None:
+    res = result(ev, strict=strict)
+    st.caption(f"{ev['n']} labelled samples in {split}.")
+    if ev["task"] == "ner":
+        scores, confusion, errors = st.tabs(["Scores", "Confusion", "Errors"])
+        with scores:
+            view.ner_tables(res)
+        with confusion:
+            view.confusion_heatmap(res["confusion"]["labels"], res["confusion"]["matrix"],
+                                   "Word-level confusion of entity types")
+        with errors:
+            view.error_breakdown(project, run_id, split, res)
+    else:
+        scores, confusion, mistakes = st.tabs(["Scores", "Confusion", "Confident mistakes"])
+        with scores:
+            view.classification_tables(res)
+        with confusion:
+            rep = res["report"]
+            view.confusion_heatmap(rep["labels"], rep["confusion"], "Confusion (single-label samples)")
+        with mistakes:
+            view.confident_mistakes(project, run_id, split, res)
+
+st.divider()
+st.subheader("Model in the loop")
+pre, curve, label_errors = st.tabs(["Pre-annotate", "Learning curve", "Likely label errors"])
+with pre:
+    loop_view.preannotate_section(project, run_id)
+with curve:
+    loop_view.learning_curve_section(project, run_id)
+with label_errors:
+    loop_view.label_errors_section(project, run_id)

@@ -48,8 +48,12 @@ if order_note:
 task = data.task
 if task is None:
     st.query_params.pop("sample", None)
-    st.success("Nothing left in this queue: every sample here is labelled or skipped. "
-               "Change the filters in the sidebar to review them.")
+    if progress.total == 0:
+        where = f"in the {split} split" if view.SPLITS[split] else "in this project"
+        st.info(f"No samples {where} yet: import a file on the Data page or with `cli.py import`.")
+        st.stop()
+    st.success("Nothing left in this queue: no other sample matches the sidebar filters. "
+               "Pick “Skipped” or “Labelled (review)” there to go over those.")
     if state.history.can_back and st.button("Back to the last sample"):
         state.history = state.history.back()
         st.rerun()

@@ -1,4 +1,67 @@
+"""Train: configure a fine-tuning run, see how many weights will train, start it, watch it learn."""
 import streamlit as st
 
+from core.store import sessions
+from core.train.launch import create_finetune_run
+from core.train.summary import project_runs
+from core.worker import ensure_worker
+from db import projects as project_repo
+from db import samples as sample_repo
+from ui.run_live import ACTIVE, live_run
+from ui.state import current_project_name, query_int
+from ui.train_form import config_form, trainable_parameters
+
 st.title("Train")
-st.info("This page is being built; see the open issues.")
+project = current_project_name()
+if project is None:
+    st.info("No project yet: create one on the Projects page, then import or label data.")
+    st.stop()
+
+with sessions().begin() as s:
+    p = project_repo.get_project(s, project)
+    task, multilabel = p.task, p.multilabel
+    labels = [l.name for l in project_repo.labels_of(s, p)]
+    stats = sample_repo.stats(s, p)
+    runs = project_runs(s, project, kinds=["finetune"])
+
+st.caption(f"{task}{' (multilabel)' if multilabel else ''} · {len(labels)} labels · "
+           f"{stats['labeled']:,} labelled samples · splits: "
+           + ", ".join(f"{k} {v:,}" for k, v in stats["splits"].items() if v))
+
+with st.container(key="train_form"):
+    config, problem = config_form(task, [r for r in runs if r["status"] == "completed"])
+    n_outputs = 1 + 2 * len(labels) if task == "ner" else len(labels)
+    if config is not None:
+        counted = trainable_parameters(config.to_json(), task, max(n_outputs, 1), multilabel)
+        with st.container(key="trainable_params"):
+            if isinstance(counted, str):
+                st.warning(counted)
+            else:
+                trainable, total = counted
+                st.metric("Trainable parameters", f"{trainable:,}",
+                          help=f"of {total:,} in the model ({trainable / total:.2%}), for strategy {config.strategy}")
+    else:
+        st.error(problem)
+    run_name = st.text_input("Run name (optional)", key="train_run_name")
+    start = st.button("Start training", type="primary", key="start_training", disabled=config is None,
+                      icon=":material/play_arrow:")
+
+if start and config is not None:
+    try:
+        with sessions().begin() as s:
+            run_id = create_finetune_run(s, project, config, name=run_name.strip()).id
+    except (ValueError, LookupError) as exc:
+        st.error(str(exc))
+    else:
+        ensure_worker()
+        st.query_params["run"] = str(run_id)
+        st.rerun()
+
+shown = query_int("run")
+if shown not in {r["id"] for r in runs}:
+    active = [r["id"] for r in runs if r["status"] in ACTIVE]
+    shown = active[0] if active else (runs[0]["id"] if runs else None)
+if shown is not None:
+    st.divider()
+    live_run(shown)
+    st.page_link("ui/pages/runs.py", label="All runs, comparisons, logs and exports", icon=":material/monitoring:")

@@ -1,0 +1,36 @@
+"""Creating ICL runs (the CLI and the ICL page create them only through here)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.icl.config import IclConfig
+from db import projects as project_repo
+from db import runs as run_repo
+from db.models import Run
+
+
+def config_for(session, project_name: str, settings: dict) -> IclConfig:
+    """IclConfig for the project's task with the given settings (ValueError names a bad one)."""
+    project = project_repo.get_project(session, project_name)
+    return IclConfig(**{"task": project.task, **settings})
+
+
+def run_name(config: IclConfig) -> str:
+    lm = Path(config.lm).name if config.lm else "SmolLM2-135M"
+    mode = "suggest" if config.suggest else f"{config.shots}-shot {config.selection}"
+    return f"icl {mode}{' +cal' if config.calibrate else ''} · {lm}"
+
+
+def create_icl_run(session, project_name: str, settings: dict | IclConfig, status: str = "queued", name: str = "") -> Run:
+    """A new ``icl`` run: ``queued`` for the worker, or ``running`` for a foreground run."""
+    config = settings if isinstance(settings, IclConfig) else config_for(session, project_name, settings)
+    project = project_repo.get_project(session, project_name)
+    if config.task != project.task:
+        raise ValueError(f"the ICL config is for task {config.task!r} but project {project_name!r} is "
+                         f"{project.task!r}; build the config for this project")
+    if not project_repo.labels_of(session, project):
+        raise ValueError(f"project {project_name!r} has no labels: add labels on the Projects page")
+    run = run_repo.create_run(session, project, "icl", config.to_json(), status=status, name=name or run_name(config))
+    if status == "running":
+        run_repo.mark_started(session, run.id, pid=None)
+    return run

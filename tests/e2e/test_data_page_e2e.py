@@ -1,0 +1,39 @@
+"""Data page in a real browser: upload shows the per-line errors before anything is written,
+then a clean file imports with one click."""
+import pytest
+
+from db import projects as project_repo
+from db import samples as sample_repo
+from tests.e2e.conftest import wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def _count(app) -> int:
+    with app.sessions().begin() as s:
+        return sample_repo.stats(s, project_repo.get_project(s, "News"))["samples"]
+
+
+def test_upload_preview_errors_then_import(app, page, tmp_path):
+    with app.sessions().begin() as s:
+        project_repo.create_project(s, "News", "ner", ["person"])
+    bad = tmp_path / "bad.conll"
+    bad.write_text("Bob\tB-person\n\nx\tX-person\n\nlonely\n")
+    good = tmp_path / "good.conll"
+    good.write_text("Ann\tB-person\nwrites\tO\n\nin\tO\nRome\tB-place\n")
+
+    page.goto(app.url("data", project="News"))
+    page.wait_for_selector("h1:has-text('Data')", timeout=120_000)
+    wait_for_app(page)
+    page.get_by_role("tab", name="Import").click()
+    page.locator('input[type="file"]').set_input_files(str(bad))
+    page.get_by_text("Nothing will be written while these lines are bad").wait_for()
+    page.get_by_text("2 problems").wait_for()
+    assert page.get_by_role("button", name="Import 1 samples").is_disabled()
+    assert _count(app) == 0
+
+    page.locator('input[type="file"]').set_input_files(str(good))  # replaces the bad file
+    page.get_by_role("button", name="Import 2 samples").click()
+    page.get_by_text("Imported 2 samples").wait_for()
+    assert _count(app) == 2
+    assert page.locator('[data-testid="stException"]').count() == 0

@@ -1,0 +1,84 @@
+"""A run's live view: status, progress with ETA and samples/s, curves, cancel. While the run is
+queued or running it refreshes itself with ``st.fragment(run_every=...)``."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.store import sessions
+from core.train.summary import curves, eta_seconds, run_row
+from db import projects as project_repo
+from db import runs as run_repo
+from ui import charts
+
+REFRESH_SECONDS = 1.5
+ACTIVE = ("queued", "running")
+STATUS_ICON = {"queued": ":material/schedule:", "running": ":material/directions_run:",
+               "completed": ":material/check_circle:", "failed": ":material/error:", "cancelled": ":material/cancel:",
+               "interrupted": ":material/warning:"}
+
+
+def load(run_id: int) -> tuple[dict, dict]:
+    with sessions().begin() as s:
+        run = run_repo.get_run(s, run_id)
+        task = project_repo.get_project_by_id(s, run.project_id).task
+        return run_row(run, task), curves(s, [run_id])[run_id]
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(seconds)
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def status_line(row: dict, series: dict) -> None:
+    with st.container(key="run_status"):
+        st.markdown(f"**Run #{row['id']}** · {row['name']} · {STATUS_ICON.get(row['status'], '')} "
+                    f"`{row['status']}`" + (" · cancelling…" if row["cancel_requested"] and row["status"] == "running"
+                                            else ""))
+        speed = series.get("samples_per_second", [])
+        eta = eta_seconds(row)
+        text = (f"{row['progress']:.0%} · elapsed {_duration(row['wall_seconds'])} · ETA {_duration(eta)}"
+                + (f" · {speed[-1][1]:.1f} samples/s" if speed else ""))
+        st.progress(min(max(row["progress"] or 0.0, 0.0), 1.0), text=text)
+        if row["error"]:
+            st.error(row["error"])
+        if row["status"] == "completed" and row["value"] is not None:
+            st.success(f"{row['split'] or 'dev'} {row['metric']} = {row['value']:.4f} · model at `{row['checkpoint']}`")
+
+
+def curve_charts(run_id: int, series: dict, metric: str) -> None:
+    name = {run_id: f"#{run_id}"}
+    left, middle, right = st.columns(3)
+    with left.container(key="loss_chart"):
+        st.plotly_chart(charts.loss_figure(charts.pick({run_id: series}, "loss", name)), key=f"loss_{run_id}")
+    with middle.container(key="lr_chart"):
+        st.plotly_chart(charts.line_figure(charts.pick({run_id: series}, "learning_rate", name), "Learning rate", "lr"),
+                        key=f"lr_{run_id}")
+    with right.container(key="dev_chart"):
+        st.plotly_chart(charts.line_figure(charts.pick({run_id: series}, f"dev_{metric}", name),
+                                           f"Dev {metric} per evaluation", metric, markers=True), key=f"dev_{run_id}")
+
+
+def cancel_button(row: dict) -> None:
+    if row["status"] in ACTIVE and not row["cancel_requested"]:
+        if st.button("Cancel run", key="cancel_run", icon=":material/stop:"):
+            with sessions().begin() as s:
+                run_repo.request_cancel(s, row["id"])
+            st.rerun(scope="fragment")
+
+
+def live_run(run_id: int) -> None:
+    row, _ = load(run_id)
+    was_active = row["status"] in ACTIVE
+
+    @st.fragment(run_every=REFRESH_SECONDS if was_active else None)
+    def body() -> None:
+        row, series = load(run_id)
+        status_line(row, series)
+        cancel_button(row)
+        curve_charts(run_id, series, row["metric"])
+        if was_active and row["status"] not in ACTIVE:
+            st.rerun(scope="app")  # stop refreshing once the run is over
+
+    body()
