@@ -21,6 +21,8 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests
+	# With TAGTUNE_TEST_PG_URL (set by .ci/run), the repository tests run again on PostgreSQL.
+	if [ -n "$$TAGTUNE_TEST_PG_URL" ]; then TAGTUNE_TEST_DB_URL="$$TAGTUNE_TEST_PG_URL" $(PY) -m pytest -q tests/db; fi
 
 bench: $(STAMP)
 	for f in bench/*.py; do $(PY) $$f || exit 1; done

@@ -62,35 +62,48 @@ def most_uncertain(model_dir, pool, k: int, measure: str, aggregate: str = "min"
     return [pool[i] for i in order[:k]]
 
 
-def simulate(strategy: str, args, train, dev, types, seed_set, work: Path) -> list[tuple[int, float, float]]:
+class Learner:
+    """One simulated annotation campaign: its labelled set and its unlabelled pool."""
+
+    def __init__(self, strategy: str, args, train, seed_set):
+        self.strategy, self.args = strategy, args
+        self.labelled = list(seed_set)
+        seen = {e.id for e in seed_set}
+        pool = [ex for ex in train if ex.id not in seen]
+        random.Random(args.seed + 1).shuffle(pool)  # same pool, same random order for both
+        self.pool = pool[: args.pool]
+        self.curve: list[tuple[int, float, float]] = []
+
+    def round(self, rnd: int, config, dev, types, work: Path, last: bool) -> None:
+        t0 = time.perf_counter()
+        f1, model_dir = train_round(config, self.labelled, dev, types, work / f"{self.strategy}-{rnd}")
+        self.curve.append((len(self.labelled), f1, time.perf_counter() - t0))
+        print(f"  {self.strategy:<11} round {rnd}: {len(self.labelled):>4} labels  dev F1 {f1:.4f}  "
+              f"({self.curve[-1][2]:.0f} s)", flush=True)
+        if last:
+            return
+        if self.strategy == "uncertainty":
+            picked = most_uncertain(model_dir, self.pool, self.args.step, self.args.measure)
+        else:
+            picked = self.pool[: self.args.step]
+        ids = {ex.id for ex in picked}
+        self.pool = [ex for ex in self.pool if ex.id not in ids]
+        self.labelled += picked
+
+
+def simulate(args, train, dev, types, seed_set, work: Path) -> dict[str, list[tuple[int, float, float]]]:
+    """Both strategies round by round (interleaved, so a partial run still compares them)."""
     from core.train.config import TrainConfig
 
     config = TrainConfig(
         epochs=1.0, max_steps=args.steps, eval_steps=args.steps, batch_size=16, max_length=64,
         learning_rate=args.lr, seed=args.seed, **({"model": args.model} if args.model else {}),
     )
-    rng = random.Random(args.seed + 1)
-    labelled = list(seed_set)
-    pool = [ex for ex in train if ex.id not in {e.id for e in labelled}]
-    rng.shuffle(pool)
-    pool = pool[: args.pool]
-    curve = []
+    learners = [Learner(s, args, train, seed_set) for s in ("random", "uncertainty")]
     for rnd in range(args.rounds + 1):
-        t0 = time.perf_counter()
-        f1, model_dir = train_round(config, labelled, dev, types, work / f"{strategy}-{rnd}")
-        curve.append((len(labelled), f1, time.perf_counter() - t0))
-        print(f"  {strategy:<11} round {rnd}: {len(labelled):>4} labels  dev F1 {f1:.4f}  "
-              f"({curve[-1][2]:.0f} s)", flush=True)
-        if rnd == args.rounds:
-            break
-        if strategy == "uncertainty":
-            picked = most_uncertain(model_dir, pool, args.step, args.measure)
-        else:
-            picked = pool[: args.step]
-        ids = {ex.id for ex in picked}
-        pool = [ex for ex in pool if ex.id not in ids]
-        labelled += picked
-    return curve
+        for learner in learners:
+            learner.round(rnd, config, dev, types, work, last=rnd == args.rounds)
+    return {l.strategy: l.curve for l in learners}
 
 
 def labels_to_match(curve, target: float) -> int | None:
@@ -124,7 +137,7 @@ def main() -> None:
           f"{args.steps} steps/round, max length 64, pool {args.pool}, measure {args.measure} (min over words)")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tagtune-al-") as tmp:
-        curves = {s: simulate(s, args, train, dev, types, seed_set, Path(tmp)) for s in ("random", "uncertainty")}
+        curves = simulate(args, train, dev, types, seed_set, Path(tmp))
     print("\nlabels   random F1   uncertainty F1")
     for (n, fr, _), (_, fu, _) in zip(curves["random"], curves["uncertainty"]):
         print(f"{n:>6}   {fr:9.4f}   {fu:14.4f}")

@@ -278,7 +278,7 @@ def predict_text(lm: LoadedModel, text: str, with_attention: bool = False, windo
         out["tokens"] = [
             {
                 "text": text[s:e], "start": s, "end": e, "label": tag, "prob": float(max(dist)),
-                "top": top_k(lm.labels, dist), "subwords": subs,
+                "top": top_k(lm.labels, dist), "probs": dict(zip(lm.labels, map(float, dist))), "subwords": subs,
             }
             for (s, e), tag, dist, subs in zip(pred.tokens, pred.tags, pred.probs, pred.subwords)
         ]
