@@ -99,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=0, help="use the first N train sentences (0 = all)")
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=2e-4, help="high enough that one epoch learns something")
     parser.add_argument("--only", default="tagtune,run_ner,pad128", help="which ways to run")
     opts = parser.parse_args()
     if not (WNUT / "train.conll").exists():
@@ -116,7 +117,7 @@ def main() -> None:
     if opts.limit:
         train = train[: opts.limit]
     scheme = D.LabelScheme("ner", tuple(LABELS))
-    config = TrainConfig(epochs=1, batch_size=opts.batch_size, log_every=50)
+    config = TrainConfig(epochs=1, batch_size=opts.batch_size, learning_rate=opts.lr, log_every=50)
     device = choose_device()
     tok = AutoTokenizer.from_pretrained(config.model)
     lengths = [len(f["input_ids"]) for f in D.encode(train, tok, scheme, config.max_length)]

@@ -10,6 +10,9 @@ PALETTE = ("#4361ee", "#f77f00", "#2a9d8f", "#e63946", "#7209b7", "#6c757d", "#b
 
 
 def _layout(fig: go.Figure, title: str, y: str, height: int = 280) -> go.Figure:
+    if not fig.data:
+        fig.add_annotation(text="no points yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                           font=dict(color="#888"))
     fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="step",
                       yaxis_title=y, legend=dict(orientation="h", y=-0.25), template="plotly_white")
     return fig

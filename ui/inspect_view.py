@@ -109,11 +109,16 @@ def attributions(explain, view: SampleView) -> None:
     if view.task == "ner":
         word = st.selectbox("Explain the label of", range(len(words)), format_func=lambda i: f"{i}: {words[i]}",
                             key="attr_word")
-    steps = st.select_slider("Integration steps", [16, 32, 64, 128], value=32, key="attr_steps")
-    if not st.button("Compute attributions", key="attr_go"):
+    steps = st.select_slider("Integration steps", [16, 32, 64, 128], value=64, key="attr_steps")
+    # Kept across reruns (other widgets on the page) until the sample, word or steps change.
+    wanted = (view.sample_id, word, steps)
+    if st.button("Compute attributions", key="attr_go"):
+        with st.spinner("Integrating gradients…"):
+            st.session_state["attr_result"] = (wanted, explain(word, steps))
+    kept = st.session_state.get("attr_result")
+    if not kept or kept[0] != wanted:
         return
-    with st.spinner("Integrating gradients…"):
-        out = explain(word, steps)
+    out = kept[1]
     target = f"'{words[word]}' → {out['target_label']}" if word is not None else out["target_label"]
     st.markdown(f"Attributions for **{html.escape(target)}** "
                 f"(p = {out['prediction']:.3f}, baseline p = {out['baseline_prediction']:.3f})")

@@ -10,6 +10,7 @@ the LM's prior preference for some label words.
 from __future__ import annotations
 
 import copy
+import json
 import math
 from dataclasses import dataclass
 
@@ -28,8 +29,8 @@ class LabelScores:
     predicted: list[str]
 
     def raw(self) -> str:
-        """What Prediction.raw stores for a classification: the prompt scores."""
-        return " ".join(f"{l}={v:.3f}" for l, v in self.logprobs.items())
+        """What Prediction.raw stores for a classification: each label's log-likelihood, as JSON."""
+        return json.dumps({l: round(v, 4) for l, v in self.logprobs.items()})
 
 
 def encode(lm: LoadedLM, text: str) -> list[int]:

@@ -55,9 +55,12 @@ def embed(texts: list[str], encoder: str | None = None, batch_size: int = 32) ->
 
 
 class EmbeddingCache:
-    """Embeddings of a project's samples on disk: ``cache/embeddings/<encoder>/project-<id>.npz``."""
+    """Embeddings of a project's samples on disk: ``cache/embeddings/<encoder>/project-<id>.npz``.
 
-    def __init__(self, project_id: int, encoder: str | None = None):
+    ``project_id`` is a project id, or a name for data kept outside the database (the bench).
+    """
+
+    def __init__(self, project_id: int | str, encoder: str | None = None):
         self.encoder = encoder or settings.default_encoder()
         key = hashlib.sha1(str(Path(self.encoder).resolve() if Path(self.encoder).exists() else self.encoder).encode())
         folder = settings.cache_dir() / "embeddings" / key.hexdigest()[:12]
@@ -99,7 +102,7 @@ def _label_groups(pool: list[Example], task: str) -> dict[str, list[Example]]:
 class Selector:
     """Demonstrations for each query, by the configured strategy."""
 
-    def __init__(self, config: IclConfig, pool: list[Example], project_id: int | None = None):
+    def __init__(self, config: IclConfig, pool: list[Example], project_id: int | str | None = None):
         self.config = config
         self.pool = pool
         self.project_id = project_id

@@ -39,7 +39,7 @@ class TrainConfig:
                        choices=STRATEGIES)
     learning_rate: float = _f(0.0, "Peak learning rate. 0 picks the strategy's default "
                               "(full 5e-5, freeze 1e-4, lora 5e-4, bitfit 1e-3).", min=0.0, max=1.0, step=1e-5,
-                              format="%.6f")
+                              format="%.1e")
     epochs: float = _f(3.0, "Passes over the training samples (ignored when max steps > 0).", min=0.01, max=1000.0)
     max_steps: int = _f(0, "Stop after this many optimiser steps; 0 trains for `epochs`.", min=0, max=10_000_000)
     batch_size: int = _f(16, "Samples per batch (per device).", min=1, max=4096)

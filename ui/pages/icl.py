@@ -1,4 +1,97 @@
+"""In-context: prompt a small causal LM with labelled demonstrations, preview the exact prompt,
+see raw output next to the parsed prediction, run it on a split, or let it suggest labels."""
 import streamlit as st
 
-st.title("Icl")
-st.info("This page is being built; see the open issues.")
+from core.icl.launch import create_icl_run
+from core.store import sessions, to_example
+from db import projects as project_repo
+from db import runs as run_repo
+from db import samples as sample_repo
+from ui.icl_view import config_form, live_icl_run, output_view, predictor, prompt_preview
+from ui.state import current_project_name, query_int
+
+st.title("In-context learning")
+project = current_project_name()
+if project is None:
+    st.info("No project yet: create one on the Projects page, then import or label data.")
+    st.stop()
+
+with sessions().begin() as s:
+    p = project_repo.get_project(s, project)
+    project_id, task, multilabel = p.id, p.task, p.multilabel
+    label_rows = project_repo.labels_of(s, p)
+    labels = [l.name for l in label_rows]
+    descriptions = {l.name: l.description or "" for l in label_rows}
+    runs = [r for r in run_repo.list_runs(s, p, kinds=["icl"])]
+    run_choices = {r.id: f"#{r.id} · {r.name} · {r.status}" for r in runs}
+
+st.caption(f"{task} · labels: {', '.join(labels) or 'none'} · demonstrations come from the labelled train split; "
+           "runs are scored by the same code as fine-tuned runs and listed on the Runs page.")
+config, problem = config_form(task, descriptions)
+if config is None:
+    st.error(problem)
+    st.stop()
+
+with sessions().begin() as s:
+    pool = [to_example(r) for r in sample_repo.iter_labeled(s, p, splits=[config.pool_split])]
+    split_ids = [r.id for r in sample_repo.iter_labeled(s, p, splits=[config.split], statuses=None)][:500]
+st.caption(f"{len(pool):,} labelled samples to draw demonstrations from · {len(split_ids):,} samples shown in "
+           f"{config.split!r}")
+
+st.subheader("Try one sample")
+if split_ids:
+    wanted = query_int("sample")
+    sample_id = st.selectbox("Sample", split_ids, index=split_ids.index(wanted) if wanted in split_ids else 0,
+                             key="icl_sample")
+    with sessions().begin() as s:
+        example = to_example(next(sample_repo.iter_labeled(s, p, statuses=None, sample_ids=[sample_id])))
+    st.markdown(f"> {example.text}")
+    preview_col, run_col = st.columns(2)
+    show_prompt = preview_col.button("Preview prompt", key="icl_preview", icon=":material/visibility:")
+    run_one = run_col.button("Run on this sample", key="icl_run_one", icon=":material/play_arrow:")
+    if show_prompt or run_one:
+        try:
+            engine = predictor(config, labels, pool, project_id, multilabel)
+            engine.prepare([example])
+            parts = engine.parts(example)
+            prompt_preview(parts.prompt, parts.demos)
+            if run_one:
+                with st.spinner("running the model…"):
+                    output_view(example, engine.predict([example])[0])
+        except (ValueError, FileNotFoundError, RuntimeError) as exc:
+            st.error(str(exc))
+else:
+    st.info(f"No samples in the {config.split!r} split: pick another split or import data.")
+
+st.subheader("Run on a split, or suggest labels")
+queue_col, suggest_col = st.columns(2)
+start = queue_col.button(f"Run on {config.split}" + (f" (first {config.limit})" if config.limit else ""),
+                         type="primary", key="icl_start", icon=":material/rocket_launch:")
+suggest = suggest_col.button("Suggest with the LLM for unlabelled samples", key="icl_suggest",
+                             icon=":material/auto_awesome:",
+                             help="stores suggestions with source 'llm'; the Label page shows them like model suggestions")
+if start or suggest:
+    chosen = config if start else type(config).from_json({**config.to_json(), "suggest": True})
+    try:
+        with sessions().begin() as s:
+            run_id = create_icl_run(s, project, chosen).id
+    except (ValueError, LookupError) as exc:
+        st.error(str(exc))
+    else:
+        try:
+            from core.worker import ensure_worker
+
+            ensure_worker()
+        except ModuleNotFoundError:
+            st.info("Queued: the background worker will pick it up when it runs (`python cli.py worker`).")
+        st.query_params["run"] = str(run_id)
+        st.rerun()
+
+shown = query_int("run")
+if shown not in run_choices and run_choices:
+    shown = next(iter(run_choices))
+if shown is not None:
+    st.divider()
+    picked = st.selectbox("ICL run", list(run_choices), index=list(run_choices).index(shown),
+                          format_func=run_choices.get, key="icl_run_pick")
+    live_icl_run(picked)

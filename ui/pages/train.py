@@ -40,6 +40,8 @@ with st.container(key="train_form"):
                 trainable, total = counted
                 st.metric("Trainable parameters", f"{trainable:,}",
                           help=f"of {total:,} in the model ({trainable / total:.2%}), for strategy {config.strategy}")
+                st.caption(f"{trainable / total:.2%} of {total:,} weights train · learning rate "
+                           f"{config.effective_learning_rate:g}")
     else:
         st.error(problem)
     run_name = st.text_input("Run name (optional)", key="train_run_name")

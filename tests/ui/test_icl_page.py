@@ -1,0 +1,50 @@
+"""The In-context page through AppTest with a tiny causal LM: preview, one sample, queue a run."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from db import projects as project_repo
+from db import runs as run_repo
+from tests import tinymodels as tm
+from tests.core.icl import tinylm
+
+PAGE = Path(__file__).resolve().parents[2] / "ui" / "pages" / "icl.py"
+
+
+def test_preview_run_one_and_queue(S, tmp_path, monkeypatch):
+    import core.worker
+
+    started = []
+    monkeypatch.setattr(core.worker, "ensure_worker", lambda *a, **k: started.append(1) or {})
+    tm.cls_project(S)
+    lm = tinylm.biased_gpt2(tmp_path / "lm", favoured=["neg"])
+    at = AppTest.from_file(str(PAGE), default_timeout=120)
+    at.query_params["project"] = "toycls"
+    at.run()
+    assert not at.exception, at.exception
+    at.text_input(key="icl_lm").set_value(str(lm))
+    at.selectbox(key="icl_selection").set_value("random")
+    at.number_input(key="icl_shots").set_value(2)
+    at.run()
+    at.button(key="icl_preview").click().run()
+    assert not at.exception, at.exception
+    prompt = at.code[0].value
+    assert "Classify the text into exactly one of these categories: pos, neg." in prompt
+    assert prompt.count("Category:") == 3  # two demonstrations and the query
+
+    at.button(key="icl_run_one").click().run()
+    assert not at.exception, at.exception
+    raw = json.loads(at.code[1].value)
+    assert set(raw) == {"pos", "neg"} and raw["neg"] > raw["pos"]
+    assert any("Predicted: **neg**" in m.value for m in at.markdown)
+
+    at.button(key="icl_start").click().run()
+    assert not at.exception, at.exception
+    with S.begin() as s:
+        runs = run_repo.list_runs(s, project_repo.get_project(s, "toycls"), kinds=["icl"])
+        assert [r.status for r in runs] == ["queued"]
+        assert runs[0].config["lm"] == str(lm) and runs[0].config["shots"] == 2
+    assert started == [1]

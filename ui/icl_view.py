@@ -1,0 +1,131 @@
+"""Widgets of the In-context page: the IclConfig form, the prompt preview, one-sample output,
+and the live view of an ICL run. Logic stays in core.icl; this file only draws."""
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from core.icl.config import DEFAULT_EXAMPLE, DEFAULT_INSTRUCTION, IclConfig
+from core.icl.infer import IclPrediction, IclPredictor
+from core.icl.lm import load_lm
+from core.store import sessions
+from core.train.summary import curves, run_row
+from db import projects as project_repo
+from db import runs as run_repo
+
+REFRESH_SECONDS = 2.0
+ACTIVE = ("queued", "running")
+
+
+def config_form(task: str, descriptions: dict[str, str]) -> tuple[IclConfig | None, str | None]:
+    """The ICL settings; returns (config, None) or (None, the validation message)."""
+    left, middle, right = st.columns(3)
+    lm = left.text_input("Causal LM", "", placeholder="packaged SmolLM2-135M-Instruct",
+                         help="Hugging Face id, local folder or .gguf file; empty = the packaged SmolLM2", key="icl_lm")
+    shots = middle.number_input("Shots", 0, 64, 4, key="icl_shots")
+    selection = right.selectbox("Demonstrations", ["knn", "random", "balanced"], key="icl_selection",
+                                help="knn: nearest labelled samples by MiniLM embedding; random: one fixed set; "
+                                     "balanced: labels in turn")
+    split = left.selectbox("Split to run on", ["test", "dev", "train", "unassigned"], key="icl_split")
+    limit = middle.number_input("Limit (0 = all)", 0, 100_000, 50, key="icl_limit")
+    calibrate = right.checkbox("Contextual calibration", False, key="icl_calibrate", disabled=task != "classification")
+    with st.expander("Prompt template, label descriptions and generation settings"):
+        instruction = st.text_area("Instruction (placeholders {labels}, {descriptions})",
+                                   DEFAULT_INSTRUCTION[task], key=f"icl_instruction_{task}")
+        example = st.text_area("Example template (placeholder {text})", DEFAULT_EXAMPLE[task], key=f"icl_example_{task}")
+        table = st.data_editor(pd.DataFrame({"label": list(descriptions), "description": list(descriptions.values())}),
+                               disabled=["label"], hide_index=True, key="icl_descriptions")
+        c1, c2, c3, c4 = st.columns(4)
+        max_new = c1.number_input("Max new tokens (NER)", 1, 1024, 48, key="icl_max_new")
+        seed = c2.number_input("Seed", 0, 2**31 - 1, 13, key="icl_seed")
+        batch = c3.number_input("Batch size", 1, 256, 4, key="icl_batch")
+        max_chars = c4.number_input("Max characters per text", 20, 100_000, 600, key="icl_max_chars")
+    try:
+        config = IclConfig(
+            task=task, lm=lm.strip(), shots=int(shots), selection=selection, instruction=instruction,
+            example=example, label_descriptions={r.label: r.description for r in table.itertuples() if r.description},
+            max_new_tokens=int(max_new) if task == "ner" else 0, seed=int(seed), calibrate=calibrate,
+            batch_size=int(batch), split=split, limit=int(limit) or None, max_text_chars=int(max_chars),
+        )
+    except ValueError as exc:
+        return None, str(exc)
+    return config, None
+
+
+def predictor(config: IclConfig, labels: list[str], pool, project_id: int, multilabel: bool) -> IclPredictor:
+    """Load the LM with a progress bar (seconds once converted; the first GGUF load takes longer)."""
+    bar = st.progress(0.0, text="loading the language model…")
+    lm = load_lm(config.lm, lambda f, message: bar.progress(min(f, 1.0), text=message))
+    bar.empty()
+    return IclPredictor(config, labels, pool, project_id, multilabel, lm=lm)
+
+
+def prompt_preview(prompt: str, demos) -> None:
+    st.caption(f"{len(demos)} demonstration(s): sample ids {', '.join(str(d.id) for d in demos) or '—'}")
+    with st.container(key="icl_prompt"):
+        st.code(prompt, language=None, wrap_lines=True)
+
+
+def output_view(example, pred: IclPrediction) -> None:
+    raw_col, parsed_col = st.columns(2)
+    with raw_col.container(key="icl_raw"):
+        st.markdown("**Raw output**")
+        st.code(pred.raw or "(empty)", language=None, wrap_lines=True)
+        st.caption(f"{pred.seconds:.2f} s")
+    with parsed_col.container(key="icl_parsed"):
+        st.markdown("**Parsed prediction**")
+        if "categories" in pred.output:
+            st.markdown(f"Predicted: **{', '.join(pred.output['categories'])}** · gold: {', '.join(example.categories) or '—'}")
+            st.bar_chart(pd.Series(pred.output["scores"], name="probability"))
+        else:
+            st.markdown(highlight(example.text, pred.output["spans"]), unsafe_allow_html=True)
+            st.caption("gold: " + ("; ".join(f"{s.label}: {example.text[s.start:s.end]}" for s in example.spans) or "none"))
+            for label, mention in pred.dropped:
+                st.warning(f"dropped (not in the text): {label}: {mention}")
+            for kind, mention in pred.unknown:
+                st.info(f"ignored (unknown type {kind!r}): {mention}")
+
+
+def highlight(text: str, spans: list) -> str:
+    out, pos = [], 0
+    for start, end, label in sorted(spans):
+        out.append(html.escape(text[pos:start]))
+        out.append(f"<mark title='{html.escape(label)}'>{html.escape(text[start:end])} "
+                   f"<sub>{html.escape(label)}</sub></mark>")
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def live_icl_run(run_id: int) -> None:
+    def load() -> tuple[dict, dict, dict]:
+        with sessions().begin() as s:
+            run = run_repo.get_run(s, run_id)
+            task = project_repo.get_project_by_id(s, run.project_id).task
+            return run_row(run, task), curves(s, [run_id])[run_id], dict(run.metrics or {})
+
+    active = load()[0]["status"] in ACTIVE
+
+    @st.fragment(run_every=REFRESH_SECONDS if active else None)
+    def body() -> None:
+        row, series, metrics = load()
+        with st.container(key="icl_run_status"):
+            st.markdown(f"**Run #{row['id']}** · {row['name']} · `{row['status']}`")
+            speed = series.get("seconds_per_sample", [])
+            st.progress(min(max(row["progress"] or 0.0, 0.0), 1.0),
+                        text=f"{row['progress'] or 0:.0%}" + (f" · {speed[-1][1]:.2f} s/sample" if speed else ""))
+            if row["error"]:
+                st.error(row["error"])
+            if row["status"] == "completed":
+                extra = f" · {metrics['dropped_mentions']} dropped mentions" if "dropped_mentions" in metrics else ""
+                value = f"{row['value']:.4f}" if row["value"] is not None else "—"
+                st.success(f"{row['split']} {row['metric']} = {value} · {row['seconds_per_sample']} s/sample{extra}")
+        if row["status"] in ACTIVE and st.button("Cancel run", key="icl_cancel", icon=":material/stop:"):
+            with sessions().begin() as s:
+                run_repo.request_cancel(s, run_id)
+        if active and row["status"] not in ACTIVE:
+            st.rerun(scope="app")
+
+    body()
