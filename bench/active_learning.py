@@ -9,7 +9,7 @@ labels uncertainty sampling needed to reach random's final score.
 
 Bounded for 2 CPU cores: short max length, a fixed number of optimiser steps per round, a pool
 and dev subset. Usage:
-    python bench/active_learning.py [--rounds 6] [--step 50] [--pool 1200] [--dev 400]
+    python bench/active_learning.py [--rounds 6] [--step 50] [--pool 400] [--dev 200]
         [--steps 80] [--measure least_confidence] [--model PATH]
 """
 from __future__ import annotations
@@ -115,8 +115,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--start", type=int, default=50)
     parser.add_argument("--step", type=int, default=50)
-    parser.add_argument("--pool", type=int, default=1200, help="unlabelled pool size (subset of train)")
-    parser.add_argument("--dev", type=int, default=400, help="dev samples scored each round")
+    parser.add_argument("--pool", type=int, default=400, help="unlabelled pool size (subset of train)")
+    parser.add_argument("--dev", type=int, default=200, help="dev samples scored each round")
     parser.add_argument("--steps", type=int, default=80, help="optimiser steps per round")
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--measure", default="least_confidence", choices=("least_confidence", "margin", "entropy"))

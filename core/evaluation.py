@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -67,10 +68,9 @@ def evaluate(S: sessionmaker[Session], run_id: int, split: str = "test", refresh
     predicted = _predict(model_run, task, gold, {k: v[1] for k, v in stored.items()})
     result = {"fingerprint": fingerprint, "run_id": run_id, "split": split, "task": task, "n": len(gold)}
     if task == "ner":
-        types = [l for l in labels]
         y_true = [spans_to_bio(ex.tokens, ex.spans) for ex in gold]
         for mode in MODES:
-            result[mode] = _ner_result(gold, y_true, predicted.tags, types, strict=mode == "strict")
+            result[mode] = _ner_result(gold, y_true, predicted.tags, labels, strict=mode == "strict")
     else:
         result["default"] = _classification_result(gold, predicted, labels)
     with S.begin() as s:
@@ -102,8 +102,6 @@ def _fingerprint(run, gold_rows, stored: dict) -> str:
     model = {"kind": run.kind, "checkpoint": run.checkpoint, "finished": str(run.finished_at)}
     if run.checkpoint:
         try:
-            from pathlib import Path
-
             model["mtime"] = (Path(run.checkpoint) / "config.json").stat().st_mtime
         except OSError:
             model["mtime"] = None

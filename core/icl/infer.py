@@ -3,6 +3,7 @@ prompt, score labels or generate and parse. Used by the runner, the ICL page and
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.icl import classify, ner, prompts
@@ -60,10 +61,11 @@ class IclPredictor:
         chat = prompts.messages(self.config, self.labels, shown, example.text)
         return PromptParts(chat, prompts.render(self.lm.tokenizer, chat), demos)
 
-    def predict(self, examples: list[Example]) -> list[IclPrediction]:
+    def predict(self, examples: list[Example], should_stop: Callable[[], bool] | None = None) -> list[IclPrediction]:
+        """Predictions in order; ``should_stop`` (checked during generation) lets a cancel end a batch early."""
         if self.config.task == "classification":
             return [self._classify(ex) for ex in examples]
-        return self._extract(examples)
+        return self._extract(examples, should_stop)
 
     def _classify(self, example: Example) -> IclPrediction:
         start = time.perf_counter()
@@ -87,10 +89,10 @@ class IclPredictor:
             self._content_free[key] = classify.content_free_probs(self.lm, blank, self.labels, self.config.batch_size)
         return self._content_free[key]
 
-    def _extract(self, examples: list[Example]) -> list[IclPrediction]:
+    def _extract(self, examples: list[Example], should_stop: Callable[[], bool] | None = None) -> list[IclPrediction]:
         start = time.perf_counter()
         parts = [self.parts(ex) for ex in examples]
-        generated = ner.generate(self.lm, [p.prompt for p in parts], self.config.max_new_tokens)
+        generated = ner.generate(self.lm, [p.prompt for p in parts], self.config.max_new_tokens, should_stop)
         each = (time.perf_counter() - start) / max(len(examples), 1)
         out = []
         for ex, part, gen in zip(examples, parts, generated):

@@ -1,9 +1,11 @@
 """Creating ICL runs (the CLI and the ICL page create them only through here)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from core.icl.config import IclConfig
+from core.settings import default_lm_gguf
 from db import projects as project_repo
 from db import runs as run_repo
 from db.models import Run
@@ -16,7 +18,7 @@ def config_for(session, project_name: str, settings: dict) -> IclConfig:
 
 
 def run_name(config: IclConfig) -> str:
-    lm = Path(config.lm).name if config.lm else "SmolLM2-135M"
+    lm = Path(config.lm).name if config.lm else default_lm_gguf().name
     mode = "suggest" if config.suggest else f"{config.shots}-shot {config.selection}"
     return f"icl {mode}{' +cal' if config.calibrate else ''} · {lm}"
 
@@ -24,6 +26,9 @@ def run_name(config: IclConfig) -> str:
 def create_icl_run(session, project_name: str, settings: dict | IclConfig, status: str = "queued", name: str = "") -> Run:
     """A new ``icl`` run: ``queued`` for the worker, or ``running`` for a foreground run."""
     config = settings if isinstance(settings, IclConfig) else config_for(session, project_name, settings)
+    if not config.lm:
+        # Name the packaged file on the run, so the Runs page shows which LM answered.
+        config = replace(config, lm=str(default_lm_gguf()))
     project = project_repo.get_project(session, project_name)
     if config.task != project.task:
         raise ValueError(f"the ICL config is for task {config.task!r} but project {project_name!r} is "

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
+from transformers import StoppingCriteria, StoppingCriteriaList
 
 from core.icl.classify import encode
 from core.icl.lm import LoadedLM
@@ -210,8 +212,22 @@ class Generated:
         return float(sum(probs) / len(probs)) if probs else 1.0
 
 
+class _StopWhen(StoppingCriteria):
+    """Ends generation when ``should_stop()`` says so (a cancelled run), checked every few tokens."""
+
+    def __init__(self, should_stop: Callable[[], bool], every: int = 4):
+        self.should_stop, self.every, self.calls = should_stop, every, 0
+
+    def __call__(self, input_ids: torch.Tensor, scores, **kwargs) -> torch.Tensor:
+        self.calls += 1
+        stop = self.calls % self.every == 0 and self.should_stop()
+        return torch.full((input_ids.shape[0],), bool(stop), dtype=torch.bool, device=input_ids.device)
+
+
 @torch.no_grad()
-def generate(lm: LoadedLM, prompts_text: list[str], max_new_tokens: int) -> list[Generated]:
+def generate(
+    lm: LoadedLM, prompts_text: list[str], max_new_tokens: int, should_stop: Callable[[], bool] | None = None
+) -> list[Generated]:
     """Greedy answers for a batch of prompts (left-padded), with each token's probability."""
     encoded = [encode(lm, p) for p in prompts_text]
     width = max(len(e) for e in encoded)
@@ -223,6 +239,7 @@ def generate(lm: LoadedLM, prompts_text: list[str], max_new_tokens: int) -> list
     out = lm.model.generate(
         input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,
         output_scores=True, return_dict_in_generate=True, eos_token_id=stops, pad_token_id=pad,
+        stopping_criteria=StoppingCriteriaList([_StopWhen(should_stop)]) if should_stop else None,
     )
     new = out.sequences[:, width:]  # (B, N)
     probs = torch.stack(out.scores, dim=1).float().softmax(-1)  # (B, N, V)

@@ -30,7 +30,8 @@ def execute(run_id: int) -> None:
         labels, config = _labels_and_descriptions(s, project, config)
         pool = [to_example(r) for r in sample_repo.iter_labeled(s, project, splits=[config.pool_split])]
         targets = _targets(s, project, config)
-        run_repo.heartbeat(s, run_id, labels_used=len(pool), total_steps=len(targets))
+        # Labels the run can draw on: the whole pool for k-shot, none for zero-shot.
+        run_repo.heartbeat(s, run_id, labels_used=len(pool) if config.shots else 0, total_steps=len(targets))
     if config.task != task:
         raise ValueError(f"the run's config is for task {config.task!r} but project {project_name!r} is {task!r}; "
                          "create the run from the project")
@@ -82,14 +83,25 @@ def _targets(s, project, config: IclConfig) -> list[Example]:
 
 
 def _predict_all(S, run_id: int, predictor: IclPredictor, targets: list[Example], config: IclConfig) -> str:
-    """Predict in chunks of batch_size, storing each chunk; 'cancelled' when asked to stop."""
-    done, seconds, dropped, correct = 0, 0.0, 0, 0
-    for start in range(0, len(targets), config.batch_size):
+    """Predict and store chunk by chunk; 'cancelled' when asked to stop.
+
+    Classification stores every sample (a prompt pass can take seconds on a CPU); NER stores each
+    generated batch, and a cancel also ends a batch's generation early (it is then discarded),
+    so the worker never has to kill a run that was asked to stop.
+    """
+    def cancelled() -> bool:
         with S.begin() as s:
-            if run_repo.cancel_requested(s, run_id):
-                return "cancelled"
-        chunk = targets[start:start + config.batch_size]
-        predictions = predictor.predict(chunk)
+            return run_repo.cancel_requested(s, run_id)
+
+    step = 1 if config.task == "classification" else config.batch_size
+    done, seconds, dropped, correct = 0, 0.0, 0, 0
+    for start in range(0, len(targets), step):
+        if cancelled():
+            return "cancelled"
+        chunk = targets[start:start + step]
+        predictions = predictor.predict(chunk, should_stop=cancelled)
+        if cancelled():
+            return "cancelled"
         with S.begin() as s:
             for example, pred in zip(chunk, predictions):
                 run_repo.save_prediction(s, run_id, example.id, pred.output, raw=pred.raw, seconds=pred.seconds)

@@ -2,6 +2,8 @@
 Enter accepts them, and a wrong type is corrected with one label key."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from core import preannotate
@@ -16,6 +18,16 @@ pytestmark = pytest.mark.e2e
 
 RIGHT = "Carol flew to Paris on Monday ."  # the toy model gets both entities right
 WRONG = "Lima flew to Oslo on Monday ."  # it reads any first word as a person: Lima is a place
+
+
+def saved(app, sample_id: int, timeout: float = 15.0):
+    """The sample's human labels once the save has landed (the labeller may repaint first)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        row, _, _ = stored(app, sample_id)
+        if row.status == "labeled" or time.monotonic() > deadline:
+            return row
+        time.sleep(0.2)
 
 
 def test_accept_and_correct_model_suggestions(app, page, tmp_path, monkeypatch):
@@ -42,7 +54,7 @@ def test_accept_and_correct_model_suggestions(app, page, tmp_path, monkeypatch):
     assert shown_spans(page) == [("LOC", "Lima"), ("LOC", "Oslo")]
     page.keyboard.press("Enter")
     page.wait_for_selector(f'{NER}[data-busy="false"]:not([data-sample-id="{wrong_id}"])')
-    row, _, _ = stored(app, wrong_id)
+    row = saved(app, wrong_id)
     assert row.status == "labeled" and row.spans == [(0, 4, "LOC"), (13, 17, "LOC")]
 
     open_label(page, app, "toyner", sample=right_id)
@@ -50,5 +62,5 @@ def test_accept_and_correct_model_suggestions(app, page, tmp_path, monkeypatch):
     assert shown_spans(page) == [("PER", "Carol"), ("LOC", "Paris")]
     page.keyboard.press("Enter")  # accepting the suggestions is one key
     page.wait_for_selector(f'{NER}[data-busy="false"]:not([data-sample-id="{right_id}"])')
-    row, _, _ = stored(app, right_id)
+    row = saved(app, right_id)
     assert row.status == "labeled" and row.spans == [(0, 5, "PER"), (14, 19, "LOC")]
