@@ -38,7 +38,7 @@ def config_form(task: str, descriptions: dict[str, str]) -> tuple[IclConfig | No
         table = st.data_editor(pd.DataFrame({"label": list(descriptions), "description": list(descriptions.values())}),
                                disabled=["label"], hide_index=True, key="icl_descriptions")
         c1, c2, c3, c4 = st.columns(4)
-        max_new = c1.number_input("Max new tokens (NER)", 1, 1024, 48, key="icl_max_new")
+        max_new = c1.number_input("Max new tokens (NER)", 1, 1024, 32, key="icl_max_new")
         seed = c2.number_input("Seed", 0, 2**31 - 1, 13, key="icl_seed")
         batch = c3.number_input("Batch size", 1, 256, 4, key="icl_batch")
         max_chars = c4.number_input("Max characters per text", 20, 100_000, 600, key="icl_max_chars")

@@ -31,7 +31,7 @@ DEFAULT_INSTRUCTION = {
     ),
 }
 DEFAULT_EXAMPLE = {"classification": "Text: {text}\nCategory:", "ner": "Text: {text}\nEntities:"}
-DEFAULT_MAX_NEW_TOKENS = {"classification": 8, "ner": 48}
+DEFAULT_MAX_NEW_TOKENS = {"classification": 8, "ner": 32}
 
 
 def _placeholders(template: str, name: str) -> set[str]:

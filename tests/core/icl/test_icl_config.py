@@ -30,7 +30,7 @@ def test_bad_values_are_named(kwargs, message):
 def test_defaults_are_filled_per_task_and_round_trip():
     config = IclConfig(task="ner", shots=2)
     assert config.example == DEFAULT_EXAMPLE["ner"]
-    assert config.max_new_tokens == 48
+    assert config.max_new_tokens == 32
     again = IclConfig.from_json(config.to_json())
     assert again == config
 
