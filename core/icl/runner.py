@@ -14,6 +14,7 @@ from core.icl.config import IclConfig
 from core.icl.infer import IclPredictor, IclPrediction
 from core.metrics import bio_pairs, classification_scores, ner_scores
 from core.store import sessions, to_example
+from core.train.device import choose_device
 from core.types import Example, Span
 from db import projects as project_repo
 from db import runs as run_repo
@@ -22,6 +23,9 @@ from db import samples as sample_repo
 
 def execute(run_id: int) -> None:
     S = sessions()
+    # Threads for the cores that are free now: oversubscribed OpenMP threads made a prompt pass
+    # ten times slower on a busy 2-core machine (see core.train.device.training_threads).
+    device = choose_device()
     with S.begin() as s:
         run = run_repo.get_run(s, run_id)
         project = project_repo.get_project_by_id(s, run.project_id)
@@ -51,7 +55,7 @@ def execute(run_id: int) -> None:
     predictor = IclPredictor(config, labels, pool, project_id=run.project_id, multilabel=multilabel, progress=loading)
     predictor.prepare(targets)
     with S.begin() as s:
-        run_repo.heartbeat(s, run_id, total_params=predictor.lm.params, device=predictor.lm.device)
+        run_repo.heartbeat(s, run_id, total_params=predictor.lm.params, device=device.describe())
     status = _predict_all(S, run_id, predictor, targets, config)
     with S.begin() as s:
         stored = run_repo.predictions(s, run_id)

@@ -5,7 +5,7 @@ import pytest
 
 from core import attribution, predict
 from db import runs as run_repo
-from tests import tinymodels as tm
+from tests import tiny_runs as tm
 
 
 def load(S, run_id, task):

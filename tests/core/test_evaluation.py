@@ -15,7 +15,7 @@ from core.tokenize import word_offsets
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
-from tests import tinymodels as tm
+from tests import tiny_runs as tm
 
 
 def run_cli(capsys, *argv) -> dict:

@@ -6,7 +6,7 @@ import json
 import cli
 from db import projects as project_repo
 from db import samples as sample_repo
-from tests import tinymodels as tm
+from tests import tiny_runs as tm
 
 
 def test_flipped_label_ranks_first(S, tmp_path, capsys):

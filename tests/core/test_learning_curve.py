@@ -7,7 +7,7 @@ from core import learning_curve
 from core.jobs import handler_for
 from db import projects as project_repo
 from db import runs as run_repo
-from tests import tinymodels as tm
+from tests import tiny_runs as tm
 
 
 def test_subset_sizes_are_increasing_and_bounded():

@@ -10,7 +10,7 @@ from core import active
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
-from tests import tinymodels as tm
+from tests import tiny_runs as tm
 
 
 def unlabeled(S, pid):

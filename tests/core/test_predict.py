@@ -9,7 +9,7 @@ import torch
 import cli
 from core import predict
 from core.tokenize import word_offsets
-from tests import tinymodels as tm
+from tests import tiny_runs as tm
 
 
 @pytest.fixture

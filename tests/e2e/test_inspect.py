@@ -5,7 +5,7 @@ import pytest
 
 from db import projects as project_repo
 from db import samples as sample_repo
-from tests import tinymodels as tm
+from tests import tiny_runs as tm
 from tests.e2e.conftest import wait_for_app
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ from core.tokenize import word_offsets
 from db import engine
 from db import projects as project_repo
 from db import samples as sample_repo
-from tests import tinymodels as tm
+from tests import tiny_runs as tm
 from tests.e2e.label_helpers import NER, open_label, shown_spans, stored, wait_sample
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from db import projects as project_repo
 from db import runs as run_repo
-from tests import tinymodels as tm
+from tests import tiny_runs as tm
 from tests.core.icl import tinylm
 
 PAGE = Path(__file__).resolve().parents[2] / "ui" / "pages" / "icl.py"

@@ -15,7 +15,7 @@ from core.icl.launch import create_icl_run
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
-from tests import tinymodels as tm
+from tests import tiny_runs as tm
 from tests.core.icl import tinylm
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -1,4 +1,4 @@
-"""Tiny real models and projects for evaluation / inspection tests (seconds on a CPU).
+"""Tiny trained models registered as completed runs, for evaluation / inspection tests (seconds on a CPU).
 
 A BERT with hidden size 32 and two layers, the MiniLM tokenizer, id2label/label2id set,
 saved as a plain Hugging Face directory and registered as a completed fine-tuning run, which
