@@ -1,20 +1,23 @@
 """Active learning on WNUT 2017: does uncertainty sampling need fewer labels than random?
 
 A simulated annotator labels from the WNUT 2017 train split (gold tags = the annotator's
-answers). Start from 50 random labels; each round retrains the encoder from scratch on the
-labels so far (core.train.trainer.train_examples, the worker's entry point), scores dev, then
+answers). Start from 50 random labels; each round retrains the packaged encoder from scratch
+(a fresh pretrained model, so the two strategies stay comparable) on the labels so far through
+core.train.trainer.train_examples (the worker's entry point), scores the same dev subset, then
 asks for 50 more: the pool samples the model is least sure about (core.active measures,
-aggregated over words by min) or 50 at random. Prints dev F1 per round for both, and how many
-labels uncertainty sampling needed to reach random's final score.
+aggregated over words by min) or 50 at random. Prints dev entity F1 per round for both, and
+how many labels uncertainty sampling needed to reach random's final score (linearly
+interpolated between rounds).
 
-Bounded for 2 CPU cores: short max length, a fixed number of optimiser steps per round, a pool
-and dev subset. Measured on 2 shared cores with the defaults (28 min): both strategies 0.27 at 50
-labels; uncertainty ahead at 100-250 labels (0.27/0.21/0.29/0.26 vs 0.14/0.14/0.16/0.04), then
-both collapse to ~0 at 300-350 labels because 80 steps are only ~4 epochs there and the model
-still predicts all O. Use ``--epochs 8`` (steps grow with the labels) for a fair final comparison.
-Usage:
-    python bench/active_learning.py [--rounds 6] [--step 50] [--pool 400] [--dev 200]
-        [--steps 80] [--epochs 0] [--measure least_confidence] [--model PATH]
+Training per round is by epochs: ``--epochs`` passes over the labels, at least ``--min-steps``
+optimiser steps (small label sets need enough updates to leave the all-O solution), learning
+rate ``--lr`` with a 10% linear warm-up and linear decay, the final model scored (dev is
+evaluated once, at the end, so it never picks a checkpoint). A fixed step budget does not work:
+80 steps are ~25 epochs at 50 labels but ~4 at 300, and both strategies then collapsed to F1 0.
+
+Bounded for 2 CPU cores: max length 64, a pool and dev subset. Usage:
+    python bench/active_learning.py [--rounds 6] [--start 50] [--step 50] [--pool 400] [--dev 200]
+        [--epochs 6] [--min-steps 60] [--lr 1e-4] [--measure least_confidence] [--model PATH]
 """
 from __future__ import annotations
 
@@ -29,6 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data" / "wnut17"
+BATCH_SIZE = 16
+MAX_LENGTH = 64
+WARMUP_RATIO = 0.1
 
 
 def load(split: str):
@@ -37,8 +43,6 @@ def load(split: str):
     from core.types import Example
 
     path = DATA / f"{split}.conll"
-    if not path.exists():
-        sys.exit(f"expected WNUT 2017 at {path}, found nothing; see ../shared/data/README.md")
     result = parse(path.read_bytes(), "conll", ParseOptions(task="ner"))
     return [
         Example(r.text, tuple(r.tokens), tuple(r.spans), id=i, split=split)
@@ -47,18 +51,23 @@ def load(split: str):
     ]
 
 
-def train_round(config, labelled, dev, types, out: Path):
+def steps_for(n_labels: int, epochs: float, min_steps: int) -> int:
+    """Optimiser steps for one round: ``epochs`` passes over the labels, at least ``min_steps``."""
+    return max(min_steps, math.ceil(epochs * n_labels / BATCH_SIZE))
+
+
+def train_round(config, labelled, dev, types, out: Path) -> tuple[dict, Path]:
     from core.train.trainer import train_examples
 
     result = train_examples(config, labelled, dev, types, "ner", out, export=True)
-    return result.metrics.get("f1", 0.0), result.model_dir
+    return result.metrics, result.model_dir
 
 
 def most_uncertain(model_dir, pool, k: int, measure: str, aggregate: str = "min"):
     from core import predict
     from core.active import aggregate_uncertainty, distribution_uncertainty
 
-    lm = predict.load(model_dir, "ner", max_length=64)
+    lm = predict.load(model_dir, "ner", max_length=MAX_LENGTH)
     preds = predict.predict_texts(lm, [(ex.text, list(ex.tokens)) for ex in pool], batch_size=64)
     scores = [
         aggregate_uncertainty([distribution_uncertainty(d) for d in p.probs])[measure][aggregate] for p in preds
@@ -77,16 +86,17 @@ class Learner:
         pool = [ex for ex in train if ex.id not in seen]
         random.Random(args.seed + 1).shuffle(pool)  # same pool, same random order for both
         self.pool = pool[: args.pool]
-        self.curve: list[tuple[int, float, float]] = []
+        self.curve: list[tuple[int, float, float]] = []  # (labels, dev F1, seconds)
 
     def round(self, rnd: int, config, dev, types, work: Path, last: bool) -> None:
-        if self.args.epochs:  # steps grow with the labels so every round sees them as often
-            steps = max(self.args.steps, math.ceil(self.args.epochs * len(self.labelled) / config.batch_size))
-            config = config.replace(max_steps=steps, eval_steps=steps)
+        steps = steps_for(len(self.labelled), self.args.epochs, self.args.min_steps)
+        config = config.replace(max_steps=steps, eval_steps=steps)  # dev scored once, on the final model
         t0 = time.perf_counter()
-        f1, model_dir = train_round(config, self.labelled, dev, types, work / f"{self.strategy}-{rnd}")
+        metrics, model_dir = train_round(config, self.labelled, dev, types, work / f"{self.strategy}-{rnd}")
+        f1 = metrics.get("f1", 0.0)
         self.curve.append((len(self.labelled), f1, time.perf_counter() - t0))
-        print(f"  {self.strategy:<11} round {rnd}: {len(self.labelled):>4} labels  dev F1 {f1:.4f}  "
+        print(f"  {self.strategy:<11} round {rnd}: {len(self.labelled):>4} labels  {steps:>4} steps  "
+              f"dev F1 {f1:.4f}  P {metrics.get('precision', 0.0):.3f}  R {metrics.get('recall', 0.0):.3f}  "
               f"({self.curve[-1][2]:.0f} s)", flush=True)
         if last:
             return
@@ -104,8 +114,9 @@ def simulate(args, train, dev, types, seed_set, work: Path) -> dict[str, list[tu
     from core.train.config import TrainConfig
 
     config = TrainConfig(
-        epochs=1.0, max_steps=args.steps, eval_steps=args.steps, batch_size=16, max_length=64,
-        learning_rate=args.lr, seed=args.seed, **({"model": args.model} if args.model else {}),
+        epochs=1.0, max_steps=args.min_steps, eval_steps=args.min_steps, batch_size=BATCH_SIZE,
+        max_length=MAX_LENGTH, learning_rate=args.lr, warmup_ratio=WARMUP_RATIO, scheduler="linear",
+        seed=args.seed, **({"model": args.model} if args.model else {}),
     )
     learners = [Learner(s, args, train, seed_set) for s in ("random", "uncertainty")]
     for rnd in range(args.rounds + 1):
@@ -114,26 +125,56 @@ def simulate(args, train, dev, types, seed_set, work: Path) -> dict[str, list[tu
     return {l.strategy: l.curve for l in learners}
 
 
-def labels_to_match(curve, target: float) -> int | None:
-    return next((n for n, f1, _ in curve if f1 >= target), None)
+def labels_to_match(curve: list[tuple[int, float, float]], target: float) -> float | None:
+    """Labels at which ``curve`` first reaches ``target``, interpolated linearly between rounds."""
+    previous = None
+    for n, f1, _ in curve:
+        if f1 >= target:
+            if previous is None or previous[1] >= f1:
+                return float(n)
+            (n0, f0) = previous
+            return n0 + (n - n0) * (target - f0) / (f1 - f0)
+        previous = (n, f1)
+    return None
 
 
-def main() -> None:
+def report(curves: dict[str, list[tuple[int, float, float]]]) -> None:
+    print("\nlabels   random F1   uncertainty F1")
+    for (n, fr, _), (_, fu, _) in zip(curves["random"], curves["uncertainty"]):
+        print(f"{n:>6}   {fr:9.4f}   {fu:14.4f}")
+    final_n, final = curves["random"][-1][0], curves["random"][-1][1]
+    print(f"\nrandom sampling's final dev F1: {final:.4f} with {final_n} labels")
+    if final <= 0:
+        print("random sampling never scored above 0: train longer (--epochs, --min-steps, --lr) to compare")
+        return
+    needed = labels_to_match(curves["uncertainty"], final)
+    if needed is None:
+        print(f"labels uncertainty needs to match random's final score: not reached within "
+              f"{curves['uncertainty'][-1][0]} labels")
+    else:
+        print(f"labels uncertainty needs to match random's final score: {needed:.0f} "
+              f"({needed / final_n:.0%} of random's {final_n}; interpolated between rounds)")
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--start", type=int, default=50)
     parser.add_argument("--step", type=int, default=50)
     parser.add_argument("--pool", type=int, default=400, help="unlabelled pool size (subset of train)")
-    parser.add_argument("--dev", type=int, default=200, help="dev samples scored each round")
-    parser.add_argument("--steps", type=int, default=80, help="optimiser steps per round")
-    parser.add_argument("--epochs", type=float, default=0.0,
-                        help="if > 0: at least this many passes over the labels per round (steps grow with them); "
-                             "with a fixed step budget larger label sets are under-trained")
-    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--dev", type=int, default=200, help="dev samples scored each round (same for both)")
+    parser.add_argument("--epochs", type=float, default=6.0, help="passes over the labels per round")
+    parser.add_argument("--min-steps", type=int, default=60, help="at least this many optimiser steps per round")
+    parser.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (10%% warm-up, linear decay)")
     parser.add_argument("--measure", default="least_confidence", choices=("least_confidence", "margin", "entropy"))
     parser.add_argument("--model", default=None, help="encoder (default: packaged all-MiniLM-L6-v2)")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
+
+    if not (DATA / "train.conll").exists() or not (DATA / "dev.conll").exists():
+        print(f"skipped: expected WNUT 2017 train.conll and dev.conll in {DATA}, found none; "
+              "see ../shared/data/README.md")
+        return 0
 
     import torch
 
@@ -143,27 +184,19 @@ def main() -> None:
     dev = dev[: args.dev]
     types = sorted({sp.label for ex in train for sp in ex.spans})
     seed_set = random.Random(args.seed).sample(train, args.start)
-    print(f"WNUT 2017: {len(train)} train sentences, dev subset {len(dev)}, types {types}")
-    print(f"start {args.start} labels, +{args.step} per round for {args.rounds} rounds; "
-          f"{args.steps} steps/round, max length 64, pool {args.pool}, measure {args.measure} (min over words)")
+    print(f"WNUT 2017: {len(train)} train sentences, dev subset {len(dev)} (same for both), types {types}")
+    print(f"start {args.start} labels, +{args.step} per round for {args.rounds} rounds, pool {args.pool}; "
+          f"each round from the pretrained {args.model or 'all-MiniLM-L6-v2'}: {args.epochs:g} epochs "
+          f"(>= {args.min_steps} steps), batch {BATCH_SIZE}, lr {args.lr:g} ({WARMUP_RATIO:.0%} warm-up, linear), "
+          f"max length {MAX_LENGTH}, seed {args.seed}, final model; "
+          f"measure {args.measure} (min over words)", flush=True)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tagtune-al-") as tmp:
         curves = simulate(args, train, dev, types, seed_set, Path(tmp))
-    print("\nlabels   random F1   uncertainty F1")
-    for (n, fr, _), (_, fu, _) in zip(curves["random"], curves["uncertainty"]):
-        print(f"{n:>6}   {fr:9.4f}   {fu:14.4f}")
-    final = curves["random"][-1][1]
-    needed = labels_to_match(curves["uncertainty"], final)
-    print(f"\nrandom sampling's final dev F1: {final:.4f} with {curves['random'][-1][0]} labels")
-    if final <= 0:
-        print("random sampling never scored above 0: train longer (--steps, --lr) to compare label needs")
-    elif needed is None:
-        print("uncertainty sampling did not reach it within the rounds run")
-    else:
-        print(f"uncertainty sampling reached it with {needed} labels "
-              f"({needed / curves['random'][-1][0]:.0%} of random's)")
-    print(f"total {time.perf_counter() - started:.0f} s")
+    report(curves)
+    print(f"wall time {time.perf_counter() - started:.0f} s")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

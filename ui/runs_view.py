@@ -20,6 +20,7 @@ def table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{
         "id": r["id"], "kind": r["kind"], "name": r["name"], "status": r["status"], "strategy": r["strategy"],
         "model": r["model"], "metric": r["metric"], "value": r["value"], "split": r["split"],
+        "test": r["test_value"],
         "trainable params": r["trainable_params"], "total params": r["total_params"],
         "labels used": r["labels_used"], "s/sample": r["seconds_per_sample"],
         "wall s": round(r["wall_seconds"], 1) if r["wall_seconds"] is not None else None,
@@ -55,10 +56,29 @@ def compare(rows: list[dict], run_ids: list[int]) -> None:
         st.plotly_chart(charts.line_figure(charts.pick(series, f"dev_{metric}", names), f"Dev {metric}", metric,
                                            markers=True))
     compared = table([by_id[i] for i in run_ids])[
-        ["id", "kind", "name", "model", "metric", "value", "split", "labels used", "s/sample", "total params",
+        ["id", "kind", "name", "model", "metric", "value", "split", "test", "labels used", "s/sample", "total params",
          "trainable params", "wall s", "peak MB"]]
     with st.container(key="compare_table"):
-        st.dataframe(compared.rename(columns={"total params": "model size (params)"}), hide_index=True)
+        st.dataframe(compared.rename(columns={"total params": "model size (params)"}), hide_index=True,
+                     column_config={"test": st.column_config.NumberColumn(f"{metric} on test", format="%.4f")})
+    missing = [i for i in run_ids if by_id[i]["test_value"] is None and by_id[i]["status"] == "completed"]
+    if missing and st.button(f"Score {len(missing)} run(s) on the test split", key="score_on_test",
+                             help="Fine-tuned runs report dev while training; this evaluates them on test "
+                                  "so every run in the table is compared on the same samples."):
+        score_on_test(missing)
+        st.rerun()
+
+
+def score_on_test(run_ids: list[int]) -> None:
+    from core.errors import UserError
+    from core.evaluation import evaluate
+
+    for run_id in run_ids:
+        with st.spinner(f"Scoring run #{run_id} on test…"):
+            try:
+                evaluate(sessions(), run_id, "test")
+            except UserError as exc:
+                st.warning(f"Run #{run_id}: {exc}")
 
 
 def details(row: dict) -> None:

@@ -29,6 +29,7 @@ def run_row(run: Run, task: str) -> dict:
         "metric": name,
         "value": value,
         "split": metrics.get("split"),
+        "test_value": headline_on_test(task, metrics),
         "labels_used": run.labels_used,
         "seconds_per_sample": metrics.get("seconds_per_sample"),
         "progress": run.progress,
@@ -39,6 +40,16 @@ def run_row(run: Run, task: str) -> dict:
         "error": run.error,
         "cancel_requested": run.cancel_requested,
     }
+
+
+def headline_on_test(task: str, metrics: dict) -> float | None:
+    """The headline on the test split, so fine-tuned (scored on dev while training) and ICL runs
+    (scored on the split they ran on) compare on the same data: the run's own score when it ran
+    on test, else a cached evaluation on test (core.evaluation), else None."""
+    if metrics.get("split") == "test":
+        return headline(task, metrics)[1]
+    cached = ((metrics.get("eval") or {}).get("test") or {}).get("default")
+    return headline(task, cached["report"])[1] if cached else None
 
 
 def _short_model(model: str | None) -> str | None:
