@@ -151,3 +151,29 @@ function transmit(inst, payload) {
     syncAttrs(inst);
   }, SAVE_TIMEOUT_MS);
 }
+
+// One labeller instance per mounted element, kept across Streamlit re-renders so local edits
+// survive; `setup(inst)` runs on every render before the new data is received.
+const INSTANCES = new WeakMap();
+
+function mountLabeller(component, testid, freshState, render, wire, setup) {
+  const { data, parentElement, setTriggerValue } = component;
+  const root = parentElement.querySelector(`[data-testid="${testid}"]`);
+  let inst = INSTANCES.get(parentElement);
+  if (!inst) {
+    const parts = {};
+    for (const name of ["head", "badge", "text", "legend", "msg", "bar"]) parts[name] = root.querySelector(`.${name}`);
+    inst = { st: null, data: null, root, parts, inflight: null, queued: null, timer: null, fresh: freshState };
+    inst.render = () => render(inst, parts);
+    INSTANCES.set(parentElement, inst);
+    inst.unwire = wire(inst, root, parts);
+  }
+  inst.send = setTriggerValue;
+  if (setup) setup(inst, data);
+  receive(inst, data);
+  return () => {
+    clearTimeout(inst.timer);
+    inst.unwire();
+    INSTANCES.delete(parentElement);
+  };
+}

@@ -2,8 +2,6 @@
 // single-label keys pick the label and accept at once. s skips, Backspace goes back.
 // Python hears one "action" trigger per accept / skip / back / forward.
 
-const INSTANCES = new WeakMap();
-
 function freshState(data) {
   return {
     nonce: data.nonce, version: data.version, selected: new Set(data.categories || []),
@@ -12,31 +10,7 @@ function freshState(data) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
-  const root = parentElement.querySelector('[data-testid="cat-labeller"]');
-  let inst = INSTANCES.get(parentElement);
-  if (!inst) {
-    const parts = {
-      head: root.querySelector(".head"),
-      badge: root.querySelector(".badge"),
-      text: root.querySelector(".text"),
-      legend: root.querySelector(".legend"),
-      msg: root.querySelector(".msg"),
-      bar: root.querySelector(".bar"),
-    };
-    inst = { st: null, data: null, root, parts, inflight: null, queued: null, timer: null, fresh: freshState };
-    inst.render = () => render(inst, parts);
-    INSTANCES.set(parentElement, inst);
-    inst.unwire = wire(inst, root, parts);
-  }
-  inst.send = setTriggerValue;
-  root.dataset.multilabel = String(!!data.multilabel);
-  receive(inst, data);
-  return () => {
-    clearTimeout(inst.timer);
-    inst.unwire();
-    INSTANCES.delete(parentElement);
-  };
+  return mountLabeller(component, "cat-labeller", freshState, render, wire, (inst, d) => { inst.root.dataset.multilabel = String(!!d.multilabel); });
 }
 
 function render(inst, parts) {

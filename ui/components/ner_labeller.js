@@ -3,8 +3,6 @@
 // Spans live here as inclusive token ranges {a, b, label, suggested}; they go back to
 // Python as character offsets taken from the token offsets, so they always hold whole tokens.
 
-const INSTANCES = new WeakMap();
-
 function freshState(data) {
   const tokens = data.tokens || [];
   const spans = [];
@@ -31,30 +29,7 @@ function spanIndexAt(st, i) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
-  const root = parentElement.querySelector('[data-testid="ner-labeller"]');
-  let inst = INSTANCES.get(parentElement);
-  if (!inst) {
-    const parts = {
-      head: root.querySelector(".head"),
-      badge: root.querySelector(".badge"),
-      text: root.querySelector(".text"),
-      legend: root.querySelector(".legend"),
-      msg: root.querySelector(".msg"),
-      bar: root.querySelector(".bar"),
-    };
-    inst = { st: null, data: null, root, parts, inflight: null, queued: null, timer: null, fresh: freshState };
-    inst.render = () => renderAll(inst, parts);
-    INSTANCES.set(parentElement, inst);
-    inst.unwire = wire(inst, root, parts);
-  }
-  inst.send = setTriggerValue;
-  receive(inst, data);
-  return () => {
-    clearTimeout(inst.timer);
-    inst.unwire();
-    INSTANCES.delete(parentElement);
-  };
+  return mountLabeller(component, "ner-labeller", freshState, renderAll, wire, null);
 }
 
 function renderAll(inst, parts) {
