@@ -53,6 +53,19 @@ function actionButton(text, key, testid) {
   return btn;
 }
 
+// The row of action buttons under a labeller, in the order given. Each entry is
+// [act, text, key, disabled]; "accept" is the primary button; testids are `${prefix}-${act}`.
+function actionBar(bar, prefix, entries) {
+  bar.textContent = "";
+  for (const [act, text, key, disabled] of entries) {
+    const btn = actionButton(text, key, `${prefix}-${act}`);
+    btn.dataset.act = act;
+    btn.disabled = !!disabled;
+    if (act === "accept") btn.classList.add("primary");
+    bar.append(btn);
+  }
+}
+
 function showMessage(node, text, kind) {
   node.textContent = text || "";
   node.className = "msg" + (text ? " " + (kind || "info") : "");

@@ -32,19 +32,12 @@ function render(inst, parts) {
     chip.classList.toggle("suggested", st.suggested);
     parts.legend.append(chip);
   }
-  parts.bar.textContent = "";
-  const back = actionButton("Back", "⌫", "cat-back");
-  back.dataset.act = "back";
-  back.disabled = !data.can_back;
-  const skip = actionButton("Skip", "s", "cat-skip");
-  skip.dataset.act = "skip";
-  const accept = actionButton("Accept", "Enter", "cat-accept");
-  accept.dataset.act = "accept";
-  accept.classList.add("primary");
-  const fwd = actionButton("Forward", "PgDn", "cat-forward");
-  fwd.dataset.act = "forward";
-  fwd.disabled = !data.can_forward;
-  parts.bar.append(back, skip, accept, fwd);
+  actionBar(parts.bar, "cat", [
+    ["back", "Back", "⌫", !data.can_back],
+    ["skip", "Skip", "s"],
+    ["accept", "Accept", "Enter"],
+    ["forward", "Forward", "PgDn", !data.can_forward],
+  ]);
 }
 
 function choose(inst, parts, name) {

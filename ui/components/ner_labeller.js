@@ -58,21 +58,13 @@ function renderLegend(inst, parts) {
 
 function renderBar(inst, parts) {
   const d = inst.data;
-  parts.bar.textContent = "";
-  const back = actionButton("Back", "PgUp", "ner-back");
-  back.dataset.act = "back";
-  back.disabled = !d.can_back;
-  const skip = actionButton("Skip", "s", "ner-skip");
-  skip.dataset.act = "skip";
-  const undo = actionButton("Undo", "⌫", "ner-undo");
-  undo.dataset.act = "undo";
-  const accept = actionButton("Accept", "Enter", "ner-accept");
-  accept.dataset.act = "accept";
-  accept.classList.add("primary");
-  const fwd = actionButton("Forward", "PgDn", "ner-forward");
-  fwd.dataset.act = "forward";
-  fwd.disabled = !d.can_forward;
-  parts.bar.append(back, undo, skip, accept, fwd);
+  actionBar(parts.bar, "ner", [
+    ["back", "Back", "PgUp", !d.can_back],
+    ["undo", "Undo", "⌫"],
+    ["skip", "Skip", "s"],
+    ["accept", "Accept", "Enter"],
+    ["forward", "Forward", "PgDn", !d.can_forward],
+  ]);
 }
 
 function colourOf(inst, name) {
