@@ -1,20 +1,25 @@
 """Training throughput on WNUT 2017 with the packaged MiniLM, one epoch, three ways in one run:
 
-1. Tagtune's trainer (core.train.trainer.train_examples: batches grouped by length, dynamic padding);
+1. Tagtune's trainer (core.train.trainer.train_examples: batches of similar length in random
+   order, core.train.sampler; dynamic padding), with its default full fine-tuning and with the
+   freeze strategy (embeddings and the bottom 2 layers frozen);
 2. the seed approach: every sample padded to 128 tokens, random batches;
-3. a run_ner.py-style baseline: random batches padded to their longest sample.
+3. a run_ner.py-style baseline: transformers' Trainer, random batches padded to their longest sample.
 
-Same model, data, batch size, learning rate, seed and threads; only batching/padding differ.
+Same model, data, batch size, learning rate, seeds and threads; only batching/padding differ.
+One epoch's dev F1 moves by several points from seed to seed (dropout masks alone change with
+the padded shape), so each way runs ``--seeds`` seeds and the comparison is on the means.
 Prints samples/s, wall time and dev entity F1 for each, the ratios (target: >= 2x the
 run_ner-style baseline and >= 5x pad-to-128 at dev F1 within one point), and the model FLOP/s
-as a share of this machine's measured fp32 matmul peak.
+as a share of this machine's measured fp32 matmul peak. Run it on an otherwise idle machine.
 
-    .venv/bin/python bench/train_throughput.py [--limit N] [--batch-size 16]
+    .venv/bin/python bench/train_throughput.py [--seeds 3] [--only tagtune,run_ner] [--limit N]
 """
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -48,16 +53,22 @@ def read_conll(path: Path, split: str):
     return out
 
 
-def matmul_peak_gflops(size: int = 2048, seconds: float = 3.0) -> float:
+def matmul_peak_gflops(seconds: float = 1.5) -> float:
+    """The best fp32 matmul rate over square and MiniLM-shaped products (the max, because one
+    shape alone can sit off the BLAS library's sweet spot and understate the machine)."""
     import torch
 
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    torch.matmul(a, b)
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
+    best = 0.0
+    for m, k, n in ((4096, 4096, 4096), (2048, 2048, 2048), (1024, 1024, 1024), (512, 512, 512),
+                    (512, 384, 1536), (512, 1536, 384)):
+        a, b = torch.randn(m, k), torch.randn(k, n)
         torch.matmul(a, b)
-        n += 1
-    return 2 * size**3 * n / (time.perf_counter() - start) / 1e9
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            torch.matmul(a, b)
+            count += 1
+        best = max(best, 2 * m * k * n * count / (time.perf_counter() - start) / 1e9)
+    return best
 
 
 def model_flops(model, token_lengths: list[int]) -> float:
@@ -69,30 +80,53 @@ def model_flops(model, token_lengths: list[int]) -> float:
     return sum(6 * dense * t + 12 * cfg.num_hidden_layers * t * t * cfg.hidden_size for t in token_lengths)
 
 
-def baseline(config, train, scheme, out_dir: Path, pad_to: int | None) -> tuple[float, object]:
-    """The same Trainer with random batches, padded to the longest sample or to ``pad_to``."""
-    from transformers import DataCollatorForTokenClassification, set_seed
+def baseline(config, train, scheme, out_dir: Path, pad_to: int | None, device) -> tuple[float, object]:
+    """transformers' own Trainer as run_ner.py uses it: random batches (its default sampler),
+    padded to the longest sample in the batch or, the seed approach, to ``pad_to``."""
+    from transformers import DataCollatorForTokenClassification, Trainer, set_seed
 
     from core.train import data as D
     from core.train.config import training_arguments
-    from core.train.device import choose_device
     from core.train.model import load_model, load_tokenizer
-    from core.train.trainer import TagtuneTrainer
 
-    device = choose_device()
     set_seed(config.seed)
     tok = load_tokenizer(config)
     model = load_model(config, "ner", scheme.id2label)
     features = D.encode(train, tok, scheme, config.max_length)
     args = training_arguments(config, out_dir, None, device)
-    args.train_sampling_strategy = "random"
+    assert args.train_sampling_strategy == "random"
     pad = (DataCollatorForTokenClassification(tok, padding="max_length", max_length=pad_to, label_pad_token_id=-100)
            if pad_to else DataCollatorForTokenClassification(tok, label_pad_token_id=-100))
-    trainer = TagtuneTrainer(model=model, args=args, train_dataset=features, data_collator=pad, processing_class=tok)
+    trainer = Trainer(model=model, args=args, train_dataset=features, data_collator=pad, processing_class=tok)
     start = time.perf_counter()
     trainer.train()
-    seconds = time.perf_counter() - start
-    return seconds, trainer.model, tok
+    return time.perf_counter() - start, trainer.model
+
+
+# Tagtune arms: its default (full fine-tuning), and the freeze strategy with the embeddings and
+# the bottom two of MiniLM's six layers frozen (no weight or input gradients below layer 3).
+TAGTUNE_WAYS = {"tagtune": {}, "tagtune_freeze2": {"strategy": "freeze", "freeze_layers": 2}}
+
+
+def run_way(way: str, config, train, dev, scheme, tok, work: Path, device) -> dict:
+    if way in TAGTUNE_WAYS:
+        config = config.replace(**TAGTUNE_WAYS[way])
+        from transformers import AutoModelForTokenClassification
+
+        from core.train.trainer import train_examples
+
+        r = train_examples(config, train, [], list(scheme.labels), "ner", work, device=device)
+        seconds, model = r.train_seconds, AutoModelForTokenClassification.from_pretrained(r.model_dir)
+    else:
+        seconds, model = baseline(config, train, scheme, work, 128 if way == "pad128" else None, device)
+    from core.train.trainer import score
+
+    f1 = score(model, tok, dev, scheme, config.max_length, device)["f1"]
+    return {"seconds": seconds, "samples_per_s": len(train) / seconds, "f1": f1, "model": model}
+
+
+def mean_sd(values: list[float]) -> tuple[float, float]:
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
 def main() -> None:
@@ -100,7 +134,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="use the first N train sentences (0 = all)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-4, help="high enough that one epoch learns something")
-    parser.add_argument("--only", default="tagtune,run_ner,pad128", help="which ways to run")
+    parser.add_argument("--only", default="tagtune,tagtune_freeze2,run_ner,pad128", help="which ways to run")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="seeds per way: one-epoch dev F1 moves by several points from seed to seed")
+    parser.add_argument("--seed", type=int, default=42, help="first seed")
     opts = parser.parse_args()
     if not (WNUT / "train.conll").exists():
         sys.exit(f"skipped: {WNUT} is not present (see ../shared/data/README.md)")
@@ -110,7 +147,6 @@ def main() -> None:
     from core.train import data as D
     from core.train.config import TrainConfig
     from core.train.device import choose_device
-    from core.train.trainer import score, train_examples
 
     train = read_conll(WNUT / "train.conll", "train")
     dev = read_conll(WNUT / "dev.conll", "dev")
@@ -118,43 +154,45 @@ def main() -> None:
         train = train[: opts.limit]
     scheme = D.LabelScheme("ner", tuple(LABELS))
     config = TrainConfig(epochs=1, batch_size=opts.batch_size, learning_rate=opts.lr, log_every=50)
-    device = choose_device()
+    device = choose_device()  # once: every way and seed trains with the same threads
     tok = AutoTokenizer.from_pretrained(config.model)
     lengths = [len(f["input_ids"]) for f in D.encode(train, tok, scheme, config.max_length)]
     print(f"WNUT 2017: {len(train)} train sentences ({sum(lengths):,} subword tokens, mean {sum(lengths) / len(lengths):.1f}), "
           f"{len(dev)} dev; MiniLM, 1 epoch, batch {opts.batch_size}, lr {config.effective_learning_rate:g}, "
           f"{device.describe()}", flush=True)
 
-    results = {}
-    work = Path(tempfile.mkdtemp(prefix="tagtune-bench-"))
-    for way in opts.only.split(","):
-        print(f"-- {way} ...", flush=True)
-        if way == "tagtune":
-            r = train_examples(config, train, [], LABELS, "ner", work / way, device=device)
-            from transformers import AutoModelForTokenClassification
-
-            seconds, model = r.train_seconds, AutoModelForTokenClassification.from_pretrained(r.model_dir)
-        else:
-            seconds, model, _ = baseline(config, train, scheme, work / way, 128 if way == "pad128" else None)
-        f1 = score(model, tok, dev, scheme, config.max_length, device)["f1"]
-        results[way] = {"seconds": seconds, "samples_per_s": len(train) / seconds, "f1": f1, "model": model}
-        print(f"   {way:8s} {len(train) / seconds:8.1f} samples/s  {seconds:7.1f} s  dev F1 {100 * f1:5.2f}", flush=True)
-
     peak = matmul_peak_gflops()
-    print(f"\nfp32 matmul peak on this machine: {peak:.1f} GFLOP/s ({device.threads} threads)")
-    print(f"{'way':10s} {'samples/s':>10s} {'wall s':>8s} {'dev F1':>7s} {'GFLOP/s':>8s} {'of peak':>8s}")
-    for way, r in results.items():
-        gflops = model_flops(r["model"], lengths) / r["seconds"] / 1e9
-        print(f"{way:10s} {r['samples_per_s']:10.1f} {r['seconds']:8.1f} {100 * r['f1']:7.2f} {gflops:8.1f} "
+    print(f"fp32 matmul peak on this machine: {peak:.1f} GFLOP/s ({device.threads} threads)", flush=True)
+    ways = opts.only.split(",")
+    runs: dict[str, list[dict]] = {way: [] for way in ways}
+    work = Path(tempfile.mkdtemp(prefix="tagtune-bench-"))
+    # Seeds outermost: a load spike on the machine then hits every way, not one.
+    for seed in range(opts.seed, opts.seed + opts.seeds):
+        for way in ways:
+            r = run_way(way, config.replace(seed=seed), train, dev, scheme, tok, work / f"{way}-{seed}", device)
+            runs[way].append(r)
+            gflops = model_flops(r["model"], lengths) / r["seconds"] / 1e9
+            print(f"   seed {seed} {way:8s} {r['samples_per_s']:7.1f} samples/s {r['seconds']:7.1f} s "
+                  f"dev F1 {100 * r['f1']:5.2f}  {gflops:5.1f} GFLOP/s", flush=True)
+
+    print(f"\nmean +- sd over {opts.seeds} seed(s); model FLOP/s counts real tokens only, as a share of "
+          f"the {peak:.1f} GFLOP/s matmul peak")
+    print(f"{'way':10s} {'samples/s':>14s} {'wall s':>8s} {'dev F1':>14s} {'GFLOP/s':>8s} {'of peak':>8s}")
+    summary = {}
+    for way, rs in runs.items():
+        sps, sps_sd = mean_sd([r["samples_per_s"] for r in rs])
+        f1, f1_sd = mean_sd([100 * r["f1"] for r in rs])
+        seconds = statistics.fmean(r["seconds"] for r in rs)
+        gflops = model_flops(rs[0]["model"], lengths) / seconds / 1e9
+        summary[way] = (sps, f1)
+        print(f"{way:10s} {sps:7.1f} +- {sps_sd:4.1f} {seconds:8.1f} {f1:6.2f} +- {f1_sd:4.2f} {gflops:8.1f} "
               f"{gflops / peak:8.1%}")
-    if "tagtune" in results:
-        t = results["tagtune"]
+    for ours in (w for w in TAGTUNE_WAYS if w in summary):
+        sps, f1 = summary[ours]
         for way, target in (("run_ner", 2.0), ("pad128", 5.0)):
-            if way in results:
-                ratio = t["samples_per_s"] / results[way]["samples_per_s"]
-                delta = 100 * (t["f1"] - results[way]["f1"])
-                print(f"tagtune vs {way}: {ratio:.2f}x samples/s (target >= {target:g}x), dev F1 {delta:+.2f} points "
-                      f"(target within 1)")
+            if way in summary:
+                print(f"{ours} vs {way}: {sps / summary[way][0]:.2f}x samples/s (target >= {target:g}x), "
+                      f"mean dev F1 {f1 - summary[way][1]:+.2f} points (target within 1)")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,19 @@ def project_names() -> list[str]:
         return [p.name for p in project_repo.list_projects(s)]
 
 
+def require_project(then: str = "") -> str:
+    """The current project's name; without any project, say where to create one and stop the page.
+
+    ``then``: what to do next once a project exists, e.g. "then import data on the Data page".
+    """
+    name = current_project_name()
+    if name is None:
+        st.info("No project yet: create one on the Projects page" + (f", {then}." if then else "."))
+        st.page_link("ui/pages/projects.py", label="Projects", icon=":material/add:")
+        st.stop()
+    return name
+
+
 def current_project_name(sidebar: bool = True) -> str | None:
     """The project named in ``?project=``, else the last one picked, else the first.
 

@@ -207,8 +207,10 @@ def training_arguments(
         seed=config.seed,
         logging_strategy="steps",
         logging_steps=config.log_every,
-        # Batches of similar length: dynamic padding then pads little (see bench/train_throughput.py).
-        train_sampling_strategy="group_by_length",
+        # "random" keeps evaluation in dataset order; TagtuneTrainer swaps the random train sampler
+        # for batches of similar length in random order (core.train.sampler), so dynamic padding
+        # pads little. transformers' "group_by_length" orders batches long -> short and costs F1.
+        train_sampling_strategy="random",
         load_best_model_at_end=evaluate,
         metric_for_best_model=f"eval_{headline_metric}" if evaluate else None,
         greater_is_better=True if evaluate else None,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import os
 import resource
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -30,21 +32,54 @@ def cpu_threads() -> int:
 
 
 def training_threads() -> int:
-    """Threads for CPU training: the cores not already busy (1-minute load average), at least 1.
+    """Threads for CPU training: the cores this process may use that are idle right now, at least 1.
 
     OpenMP threads that share a core with other busy processes wait on each other at every
     barrier: on a 2-core machine with load 7, two threads ran a MiniLM step 3-4x slower than one.
+    Busy-ness is sampled now (``busy_cores``), not taken from the 1-minute load average, which
+    still counts a run that finished seconds ago and would starve the next one.
     ``TAGTUNE_THREADS`` overrides.
     """
     override = os.environ.get("TAGTUNE_THREADS")
     if override:
         return max(1, int(override))
     cores = cpu_threads()
+    return max(1, min(cores, math.floor(cores - busy_cores() + 0.5)))
+
+
+def busy_cores(seconds: float = 0.2) -> float:
+    """How many of this process's cores other work keeps busy, from two /proc/stat samples
+    ``seconds`` apart; the 1-minute load average where /proc/stat is missing."""
+    first = _cpu_times()
+    if first is None:
+        try:
+            return os.getloadavg()[0]
+        except OSError:  # pragma: no cover - no load average on this platform
+            return 0.0
+    time.sleep(seconds)
+    second = _cpu_times() or first
+    busy = total = 0
+    for cpu, (b1, t1) in first.items():
+        b2, t2 = second.get(cpu, (b1, t1))
+        busy, total = busy + b2 - b1, total + t2 - t1
+    return len(first) * busy / total if total else 0.0
+
+
+def _cpu_times() -> dict[int, tuple[int, int]] | None:
+    """(busy, total) jiffies per CPU this process may run on."""
     try:
-        busy = os.getloadavg()[0]
-    except OSError:  # pragma: no cover - no load average on this platform
-        busy = 0.0
-    return max(1, min(cores, math.ceil(cores - busy)))
+        lines = Path("/proc/stat").read_text().splitlines()
+        allowed = os.sched_getaffinity(0)
+    except (OSError, AttributeError):
+        return None
+    out = {}
+    for line in lines:
+        name, *values = line.split()
+        if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in allowed:
+            v = [int(x) for x in values[:8]]
+            idle = v[3] + v[4]  # idle + iowait
+            out[int(name[3:])] = (sum(v) - idle, sum(v))
+    return out or None
 
 
 def choose_device(prefer_cpu: bool = False) -> Device:

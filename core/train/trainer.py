@@ -2,7 +2,7 @@
 handler, the learning curve and the active-learning benchmark all call.
 
 Trainer + peft, dynamic padding (the collator pads each batch to its longest sample), batches
-grouped by length, the best checkpoint by the dev headline metric kept, LoRA merged into a
+of similar length in random order (core.train.sampler), the best checkpoint by the dev headline metric kept, LoRA merged into a
 plain model on export (the adapter kept too), optional FGM adversarial training.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ from core.train import data as D
 from core.train.config import TrainConfig, training_arguments
 from core.train.device import Device, choose_device, peak_memory_mb, reset_peak_memory
 from core.train.model import load_model, load_tokenizer
+from core.train.sampler import ShuffledLengthBatches
 from core.train.strategies import apply_strategy, count
 from core.types import Example
 
@@ -48,6 +49,30 @@ class TagtuneTrainer(Trainer):
     loss on the perturbed input. Works when the embeddings themselves are frozen."""
 
     fgm_epsilon: float = 0.0
+    # NER: labelled tokens in an average training batch (None: the model's own mean loss).
+    tokens_per_batch: float | None = None
+
+    def _get_train_sampler(self, train_dataset=None):
+        """Batches of similar length in random order instead of transformers' random sampler
+        (see core.train.sampler for why not its group_by_length)."""
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        lengths = [len(feature["input_ids"]) for feature in dataset]
+        return ShuffledLengthBatches(lengths, self.args.train_batch_size, self.args.seed)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        """NER training loss as a sum over labelled tokens divided by a constant (the average
+        batch's count), not the batch's own mean. Batches of similar length differ a lot in
+        tokens: with a per-batch mean every step weighs the same, so a token in a batch of short
+        tweets counted several times more than one in a batch of long posts; random batches hide
+        this because their token counts are alike. Evaluation keeps the model's mean."""
+        if self.tokens_per_batch is None or not model.training or "labels" not in inputs:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        labels = inputs["labels"]
+        outputs = model(**{k: v for k, v in inputs.items() if k != "labels"})
+        logits = outputs.logits  # (batch, T, tags)
+        loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(),
+                                                 ignore_index=D.IGNORE, reduction="sum") / self.tokens_per_batch
+        return (loss, outputs) if return_outputs else loss
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         if self.fgm_epsilon <= 0:
@@ -142,6 +167,8 @@ def train_examples(
         callbacks=callbacks,
     )
     trainer.fgm_epsilon = config.fgm_epsilon
+    if task == "ner":
+        trainer.tokens_per_batch = labelled_tokens_per_batch(train_features, config.batch_size)
     reset_peak_memory(device)
     start = time.perf_counter()
     output = trainer.train()
@@ -167,6 +194,13 @@ def train_examples(
     )
 
 
+def labelled_tokens_per_batch(features: list[dict], batch_size: int) -> float:
+    """Labelled (not -100) tokens in the average batch of ``batch_size`` features."""
+    labelled = sum(sum(1 for label in f["labels"] if label != D.IGNORE) for f in features)
+    batches = -(-len(features) // batch_size)
+    return max(1.0, labelled / max(1, batches))
+
+
 def collator(task: str, tokenizer):
     """Pads each batch to its own longest sample (dynamic padding); NER labels pad with -100."""
     from transformers import DataCollatorForTokenClassification, DataCollatorWithPadding
@@ -184,7 +218,7 @@ def _argmax(logits, labels):
 
 def _dev_metrics(scheme: D.LabelScheme):
     """Dev scores during training, from (predictions, label_ids) pairs, so they are right in any
-    order (group_by_length also reorders evaluation in transformers 5.24)."""
+    order, whatever sampler evaluation uses."""
     tags = scheme.tags
 
     def ner(pred) -> dict:

@@ -4,15 +4,12 @@ import streamlit as st
 from core.exporter import MEDIA_TYPES
 from core.formats import IMPORT_FORMATS
 from ui import data_view as view
-from ui.state import current_project_name
+from ui.state import require_project
 
 _preview = st.cache_data(max_entries=2, show_spinner="Checking the file…")(view.preview)  # not on every rerun
 
 st.title("Data")
-project = current_project_name()
-if project is None:
-    st.info("No project yet: create one on the Projects page first.")
-    st.stop()
+project = require_project()
 info = view.info(project)
 stats = info.stats
 

@@ -6,13 +6,10 @@ from core.evaluation import evaluate, result
 from core.store import sessions
 from ui import eval_view as view
 from ui import loop_view
-from ui.state import current_project_name
+from ui.state import require_project
 
 st.title("Evaluate")
-project = current_project_name()
-if project is None:
-    st.info("No project yet: create one on the Projects page.")
-    st.stop()
+project = require_project()
 
 left, mid, right = st.columns([3, 1, 1])
 with left:

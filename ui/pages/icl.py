@@ -8,13 +8,10 @@ from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
 from ui.icl_view import config_form, live_icl_run, output_view, predictor, prompt_preview
-from ui.state import current_project_name, query_int
+from ui.state import query_int, require_project
 
 st.title("In-context learning")
-project = current_project_name()
-if project is None:
-    st.info("No project yet: create one on the Projects page, then import or label data.")
-    st.stop()
+project = require_project("then import or label data")
 
 with sessions().begin() as s:
     p = project_repo.get_project(s, project)

@@ -7,13 +7,10 @@ from core.inspection import attention_data, run_info, sample_view, walk_ids
 from core.store import sessions
 from ui import attention_view, inspect_view
 from ui.eval_view import KIND_NAMES, pick_run
-from ui.state import current_project_name, query_int
+from ui.state import query_int, require_project
 
 st.title("Inspect")
-project = current_project_name()
-if project is None:
-    st.info("No project yet: create one on the Projects page.")
-    st.stop()
+project = require_project()
 run_id = pick_run(project)
 if run_id is None:
     st.info("No completed run in this project yet: train one on the Train page.")

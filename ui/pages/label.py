@@ -7,13 +7,10 @@ from core.labeling import QueueFilter, samples_per_hour
 from ui import label_view as view
 from ui.components.cat_labeller import cat_labeller
 from ui.components.ner_labeller import ner_labeller
-from ui.state import current_project_name, query_int
+from ui.state import query_int, require_project
 
 st.title("Label")
-project = current_project_name()
-if project is None:
-    st.info("No project yet: create one on the Projects page, then import data on the Data page.")
-    st.stop()
+project = require_project("then import data on the Data page")
 state = view.state_for(project)
 
 with st.sidebar:

@@ -5,13 +5,10 @@ from core.store import sessions
 from core.train.summary import project_runs
 from ui import runs_view as view
 from ui.run_live import ACTIVE
-from ui.state import current_project_name, query_int
+from ui.state import query_int, require_project
 
 st.title("Runs")
-project = current_project_name()
-if project is None:
-    st.info("No project yet: create one on the Projects page.")
-    st.stop()
+project = require_project()
 
 
 def load() -> list[dict]:

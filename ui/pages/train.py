@@ -8,14 +8,11 @@ from core.worker import ensure_worker
 from db import projects as project_repo
 from db import samples as sample_repo
 from ui.run_live import ACTIVE, live_run
-from ui.state import current_project_name, query_int
+from ui.state import query_int, require_project
 from ui.train_form import config_form, trainable_parameters
 
 st.title("Train")
-project = current_project_name()
-if project is None:
-    st.info("No project yet: create one on the Projects page, then import or label data.")
-    st.stop()
+project = require_project("then import or label data")
 
 with sessions().begin() as s:
     p = project_repo.get_project(s, project)

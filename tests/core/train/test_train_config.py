@@ -62,7 +62,7 @@ def test_training_arguments_from_config(tmp_path):
     args = training_arguments(config, tmp_path, "f1", CPU)
     assert args.learning_rate == 1e-3 and args.max_steps == 7 and args.per_device_train_batch_size == 4
     assert args.gradient_accumulation_steps == 2 and args.seed == 5 and args.warmup_steps == 0.2
-    assert args.train_sampling_strategy == "group_by_length"
+    assert args.train_sampling_strategy == "random"  # evaluation in order; TagtuneTrainer groups train batches
     assert args.metric_for_best_model == "eval_f1" and args.load_best_model_at_end
     assert args.eval_strategy == "steps" and args.eval_steps == 3 and args.use_cpu
     no_dev = training_arguments(TrainConfig(), tmp_path, None, CPU)

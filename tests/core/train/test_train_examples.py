@@ -87,3 +87,23 @@ def test_a_cancelled_run_stops_early_and_exports_nothing(tiny_model, tmp_path):
 def test_no_training_samples_is_a_clear_error(tiny_model, tmp_path):
     with pytest.raises(ValueError, match="no labelled training samples"):
         train_examples(quick(tiny_model), [], [], ["PER"], "ner", tmp_path)
+
+
+def test_training_batches_hold_samples_of_similar_length(tiny_model, tmp_path):
+    from core.train.config import training_arguments
+    from core.train.device import Device
+    from core.train.model import load_model, load_tokenizer
+    from core.train.trainer import TagtuneTrainer, collator
+
+    config = quick(tiny_model, batch_size=4)
+    scheme = D.LabelScheme("ner", ("PER", "LOC"))
+    tokenizer = load_tokenizer(config)
+    features = D.encode(ner_examples(40), tokenizer, scheme, config.max_length)
+    args = training_arguments(config, tmp_path, None, Device("cpu", "cpu", False, 1))
+    trainer = TagtuneTrainer(model=load_model(config, "ner", scheme.id2label), args=args, train_dataset=features,
+                             data_collator=collator("ner", tokenizer), processing_class=tokenizer)
+    batches = list(trainer.get_train_dataloader())
+    padded = sum(b["input_ids"].numel() for b in batches)
+    real = sum(int(b["attention_mask"].sum()) for b in batches)
+    assert sum(len(b["input_ids"]) for b in batches) == len(features)
+    assert padded <= 1.06 * real  # random batches of these 10-16 token samples pad ~20%

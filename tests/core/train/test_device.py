@@ -1,0 +1,24 @@
+"""CPU thread choice: cores idle now, not the 1-minute load average."""
+import subprocess
+import sys
+import time
+
+from core.train.device import busy_cores, cpu_threads, training_threads
+
+
+def test_busy_cores_sees_a_process_spinning_now():
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        assert busy_cores() >= 0.8
+        assert 1 <= training_threads() <= max(1, cpu_threads() - 1)  # the spinner keeps one core
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def test_threads_override_and_bounds(monkeypatch):
+    monkeypatch.setenv("TAGTUNE_THREADS", "3")
+    assert training_threads() == 3
+    monkeypatch.delenv("TAGTUNE_THREADS")
+    assert 1 <= training_threads() <= cpu_threads()
