@@ -175,8 +175,9 @@ def main() -> None:
             print(f"   seed {seed} {way:8s} {r['samples_per_s']:7.1f} samples/s {r['seconds']:7.1f} s "
                   f"dev F1 {100 * r['f1']:5.2f}  {gflops:5.1f} GFLOP/s", flush=True)
 
-    print(f"\nmean +- sd over {opts.seeds} seed(s); model FLOP/s counts real tokens only, as a share of "
-          f"the {peak:.1f} GFLOP/s matmul peak")
+    print(f"\nmean +- sd over {opts.seeds} seed(s); model FLOP/s counts full fine-tuning on real tokens only "
+          f"(a freeze arm does less work, so its figure is a full-fine-tuning equivalent), as a share of the "
+          f"{peak:.1f} GFLOP/s matmul peak")
     print(f"{'way':10s} {'samples/s':>14s} {'wall s':>8s} {'dev F1':>14s} {'GFLOP/s':>8s} {'of peak':>8s}")
     summary = {}
     for way, rs in runs.items():

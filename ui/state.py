@@ -20,7 +20,6 @@ def require_project(then: str = "") -> str:
     name = current_project_name()
     if name is None:
         st.info("No project yet: create one on the Projects page" + (f", {then}." if then else "."))
-        st.page_link("ui/pages/projects.py", label="Projects", icon=":material/add:")
         st.stop()
     return name
 

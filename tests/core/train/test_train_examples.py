@@ -107,3 +107,37 @@ def test_training_batches_hold_samples_of_similar_length(tiny_model, tmp_path):
     real = sum(int(b["attention_mask"].sum()) for b in batches)
     assert sum(len(b["input_ids"]) for b in batches) == len(features)
     assert padded <= 1.06 * real  # random batches of these 10-16 token samples pad ~20%
+
+
+def test_ner_training_loss_weighs_every_labelled_token_alike(tiny_model, tmp_path):
+    import torch
+
+    from core.train.config import training_arguments
+    from core.train.device import Device
+    from core.train.model import load_model, load_tokenizer
+    from core.train.trainer import TagtuneTrainer, collator, labelled_tokens_per_batch
+
+    config = quick(tiny_model, batch_size=4)
+    scheme = D.LabelScheme("ner", ("PER", "LOC"))
+    tokenizer = load_tokenizer(config)
+    features = D.encode(ner_examples(10), tokenizer, scheme, config.max_length)
+    labelled = sum(sum(1 for x in f["labels"] if x != D.IGNORE) for f in features)
+    assert labelled_tokens_per_batch(features, 4) == pytest.approx(labelled / 3)  # 10 samples = 3 batches
+    model = load_model(config, "ner", scheme.id2label)
+    trainer = TagtuneTrainer(model=model, args=training_arguments(config, tmp_path, None, Device("cpu", "cpu", False, 1)),
+                             train_dataset=features, data_collator=collator("ner", tokenizer))
+    trainer.tokens_per_batch = 50.0
+    short, long = features[0:2], features[5:7]
+    model.eval()  # no dropout, so the loss is a function of the weights only
+    for pair in (short, long):
+        batch = collator("ner", tokenizer)(pair)
+        logits = model(**{k: v for k, v in batch.items() if k != "labels"}).logits
+        ce = torch.nn.functional.cross_entropy(logits.flatten(0, 1), batch["labels"].flatten(), reduction="sum")
+        model.train()
+        for m in model.modules():  # training mode without dropout, to compare like with like
+            if isinstance(m, torch.nn.Dropout):
+                m.p = 0.0
+        assert trainer.compute_loss(model, dict(batch)).item() == pytest.approx(ce.item() / 50.0, rel=1e-4)
+        model.eval()
+        assert trainer.compute_loss(model, dict(batch)).item() == pytest.approx(
+            ce.item() / int((batch["labels"] != D.IGNORE).sum()), rel=1e-4)  # evaluation: the model's mean
