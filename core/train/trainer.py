@@ -2,8 +2,9 @@
 handler, the learning curve and the active-learning benchmark all call.
 
 Trainer + peft, dynamic padding (the collator pads each batch to its longest sample), batches
-of similar length in random order (core.train.sampler), the best checkpoint by the dev headline metric kept, LoRA merged into a
-plain model on export (the adapter kept too), optional FGM adversarial training.
+of similar length in random order (core.train.sampler), the best checkpoint by the dev headline
+metric kept, LoRA merged into a plain model on export (the adapter kept too), optional FGM
+adversarial training.
 """
 from __future__ import annotations
 
@@ -49,8 +50,17 @@ class TagtuneTrainer(Trainer):
     loss on the perturbed input. Works when the embeddings themselves are frozen."""
 
     fgm_epsilon: float = 0.0
-    # NER: labelled tokens in an average training batch (None: the model's own mean loss).
-    tokens_per_batch: float | None = None
+    # NER: labelled tokens in an average optimiser step (None: the model's own mean loss).
+    tokens_per_step: float | None = None
+
+    def weigh_tokens_alike(self, features: list[dict]) -> None:
+        """Train with ``compute_loss``'s token-weighted NER loss on these training features.
+
+        The loss is then already normalised over the whole accumulated step, so the Trainer must
+        not divide it by the accumulation steps again (``loss_is_scaled_for_ga``)."""
+        accumulation = self.args.gradient_accumulation_steps
+        self.tokens_per_step = labelled_tokens_per_batch(features, self.args.train_batch_size) * accumulation
+        self.loss_is_scaled_for_ga = True
 
     def _get_train_sampler(self, train_dataset=None):
         """Batches of similar length in random order instead of transformers' random sampler
@@ -61,17 +71,17 @@ class TagtuneTrainer(Trainer):
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         """NER training loss as a sum over labelled tokens divided by a constant (the average
-        batch's count), not the batch's own mean. Batches of similar length differ a lot in
+        optimiser step's count), not the batch's own mean. Batches of similar length differ a lot in
         tokens: with a per-batch mean every step weighs the same, so a token in a batch of short
         tweets counted several times more than one in a batch of long posts; random batches hide
         this because their token counts are alike. Evaluation keeps the model's mean."""
-        if self.tokens_per_batch is None or not model.training or "labels" not in inputs:
+        if self.tokens_per_step is None or not model.training or "labels" not in inputs:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         labels = inputs["labels"]
         outputs = model(**{k: v for k, v in inputs.items() if k != "labels"})
         logits = outputs.logits  # (batch, T, tags)
         loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(),
-                                                 ignore_index=D.IGNORE, reduction="sum") / self.tokens_per_batch
+                                                 ignore_index=D.IGNORE, reduction="sum") / self.tokens_per_step
         return (loss, outputs) if return_outputs else loss
 
     def training_step(self, model, inputs, num_items_in_batch=None):
@@ -168,7 +178,7 @@ def train_examples(
     )
     trainer.fgm_epsilon = config.fgm_epsilon
     if task == "ner":
-        trainer.tokens_per_batch = labelled_tokens_per_batch(train_features, config.batch_size)
+        trainer.weigh_tokens_alike(train_features)
     reset_peak_memory(device)
     start = time.perf_counter()
     output = trainer.train()

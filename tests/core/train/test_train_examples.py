@@ -126,7 +126,14 @@ def test_ner_training_loss_weighs_every_labelled_token_alike(tiny_model, tmp_pat
     model = load_model(config, "ner", scheme.id2label)
     trainer = TagtuneTrainer(model=model, args=training_arguments(config, tmp_path, None, Device("cpu", "cpu", False, 1)),
                              train_dataset=features, data_collator=collator("ner", tokenizer))
-    trainer.tokens_per_batch = 50.0
+    trainer.weigh_tokens_alike(features)
+    assert trainer.tokens_per_step == pytest.approx(labelled / 3) and trainer.loss_is_scaled_for_ga
+    accumulating = TagtuneTrainer(model=model, args=training_arguments(config.replace(grad_accum=2), tmp_path, None,
+                                                                       Device("cpu", "cpu", False, 1)),
+                                  train_dataset=features, data_collator=collator("ner", tokenizer))
+    accumulating.weigh_tokens_alike(features)  # the loss is normalised over both batches of a step
+    assert accumulating.tokens_per_step == pytest.approx(2 * labelled / 3)
+    trainer.tokens_per_step = 50.0
     short, long = features[0:2], features[5:7]
     model.eval()  # no dropout, so the loss is a function of the weights only
     for pair in (short, long):
