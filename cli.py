@@ -1,4 +1,4 @@
-"""Tagtune command line. Thin: parse, call core, print one JSON object. See DESIGN.md."""
+"""Tagtune command line. Thin: parse, call commands/ (which call core), print one JSON object. See DESIGN.md."""
 from __future__ import annotations
 
 import argparse
@@ -6,8 +6,8 @@ import json
 import os
 import sys
 
-from core.commands import common_parser
-from core.errors import CommandFailed, UserError
+from commands import common_parser
+from core.base.errors import CommandFailed, UserError
 
 COMMAND_MODULES = ("data", "training", "evaluation", "icl")
 
@@ -19,13 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description="Tagtune: label, fine-tune, evaluate.", parents=[common])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"core.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"core.commands.{name}":
-                raise
-            continue
-        module.register(sub, common)
+        importlib.import_module(f"commands.{name}").register(sub, common)
     return parser
 
 

@@ -4,7 +4,7 @@ A simulated annotator labels from the WNUT 2017 train split (gold tags = the ann
 answers). Start from 50 random labels; each round retrains the packaged encoder from scratch
 (a fresh pretrained model, so the two strategies stay comparable) on the labels so far through
 core.train.trainer.train_examples (the worker's entry point), scores the same dev subset, then
-asks for 50 more: the pool samples the model is least sure about (core.active measures,
+asks for 50 more: the pool samples the model is least sure about (core.labeling.active measures,
 aggregated over words by min) or 50 at random. Prints dev entity F1 per round for both, and
 how many labels uncertainty sampling needed to reach random's final score (linearly
 interpolated between rounds).
@@ -42,9 +42,9 @@ WARMUP_RATIO = 0.1
 
 
 def load(split: str):
-    from core.formats import parse
-    from core.formats.base import ParseOptions
-    from core.types import Example
+    from core.data.formats import parse
+    from core.data.formats.base import ParseOptions
+    from core.base.types import Example
 
     path = DATA / f"{split}.conll"
     result = parse(path.read_bytes(), "conll", ParseOptions(task="ner"))
@@ -68,8 +68,8 @@ def train_round(config, labelled, dev, types, out: Path) -> tuple[dict, Path]:
 
 
 def most_uncertain(model_dir, pool, k: int, measure: str, aggregate: str = "min"):
-    from core import predict
-    from core.active import aggregate_uncertainty, distribution_uncertainty
+    from core.inference import predict
+    from core.labeling.active import aggregate_uncertainty, distribution_uncertainty
 
     lm = predict.load(model_dir, "ner", max_length=MAX_LENGTH)
     preds = predict.predict_texts(lm, [(ex.text, list(ex.tokens)) for ex in pool], batch_size=64)

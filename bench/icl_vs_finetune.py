@@ -31,9 +31,9 @@ from core.icl import classify, prompts  # noqa: E402
 from core.icl.config import IclConfig  # noqa: E402
 from core.icl.infer import IclPredictor  # noqa: E402
 from core.icl.lm import load_lm  # noqa: E402
-from core.metrics import classification_scores  # noqa: E402
-from core.tokenize import word_offsets  # noqa: E402
-from core.types import Example  # noqa: E402
+from core.evaluation.metrics import classification_scores  # noqa: E402
+from core.text.tokenize import word_offsets  # noqa: E402
+from core.base.types import Example  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "drugreviews"
 LABELS = ["positive", "neutral", "negative"]
@@ -79,8 +79,8 @@ def icl_rows(lm, train, test, shots: int, selection: str, max_chars: int, calibr
 
 
 def finetune_row(train, test, epochs: float, max_length: int) -> dict:
-    from core.predict import load as load_classifier
-    from core.predict import predict_texts
+    from core.inference.predict import load as load_classifier
+    from core.inference.predict import predict_texts
     from core.train.config import TrainConfig
     from core.train.trainer import train_examples
 

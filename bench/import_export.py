@@ -42,8 +42,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["TAGTUNE_HOME"] = tmp
         os.environ.pop("TAGTUNE_DB_URL", None)
-        from core import exporter, importer
-        from core.store import sessions
+        from core.data import exporter, importer
+        from core.base.store import sessions
         from db import projects as project_repo
 
         source = Path(tmp) / "big.conll"

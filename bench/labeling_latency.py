@@ -33,7 +33,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def seed(S, n: int) -> None:
-    from core.tokenize import word_offsets
+    from core.text.tokenize import word_offsets
     from db import projects as project_repo
     from db import samples as sample_repo
 
@@ -48,7 +48,7 @@ def seed(S, n: int) -> None:
 
 
 def server_side(S, saves: int) -> list[float]:
-    from core import labeling
+    from core.labeling import queue as labeling
     from db import projects as project_repo
 
     queue = labeling.QueueFilter()
@@ -122,7 +122,7 @@ def main() -> None:
         home = Path(tmp)
         os.environ["TAGTUNE_HOME"] = str(home)
         os.environ.pop("TAGTUNE_DB_URL", None)
-        from core.store import sessions
+        from core.base.store import sessions
 
         S = sessions()
         t0 = time.perf_counter()

@@ -35,9 +35,9 @@ LABELS = ["corporation", "creative-work", "group", "location", "person", "produc
 
 def read_conll(path: Path, split: str):
     """WNUT CoNLL -> Examples (words joined by spaces, BIO tags -> spans)."""
-    from core.spans import tags_to_spans
-    from core.tokenize import join_words
-    from core.types import Example
+    from core.text.spans import tags_to_spans
+    from core.text.tokenize import join_words
+    from core.base.types import Example
 
     out, words, tags = [], [], []
     for line in path.read_text(encoding="utf-8").split("\n") + [""]:

@@ -35,7 +35,7 @@ def home(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def S(home):
     """A sessionmaker on the fresh database; use ``with S.begin() as s:``."""
-    from core.store import sessions
+    from core.base.store import sessions
 
     return sessions()
 

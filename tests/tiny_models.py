@@ -8,7 +8,7 @@ def make_tiny_model(folder: Path) -> Path:
     """A 2-layer, 32-wide BERT with the packaged MiniLM tokenizer, saved in ``folder``."""
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from core.settings import default_encoder
+    from core.base.settings import default_encoder
 
     folder = Path(folder)
     if (folder / "config.json").exists():
@@ -48,16 +48,16 @@ def classification_texts(n: int) -> list[tuple[str, str]]:
 
 
 def ner_examples(n: int, split: str = "train"):
-    from core.tokenize import word_offsets
-    from core.types import Example, Span
+    from core.text.tokenize import word_offsets
+    from core.base.types import Example, Span
 
     return [Example(text=t, tokens=tuple(word_offsets(t)), spans=tuple(Span(*s) for s in spans), split=split)
             for t, spans in ner_texts(n)]
 
 
 def classification_examples(n: int, split: str = "train"):
-    from core.tokenize import word_offsets
-    from core.types import Example
+    from core.text.tokenize import word_offsets
+    from core.base.types import Example
 
     return [Example(text=t, tokens=tuple(word_offsets(t)), categories=(c,), split=split)
             for t, c in classification_texts(n)]
@@ -65,7 +65,7 @@ def classification_examples(n: int, split: str = "train"):
 
 def seed_project(S, name: str, task: str = "ner", n_train: int = 24, n_dev: int = 8) -> None:
     """A project with labelled train and dev samples, written through the repositories."""
-    from core.tokenize import word_offsets
+    from core.text.tokenize import word_offsets
     from db import projects, samples
 
     with S.begin() as s:

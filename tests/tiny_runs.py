@@ -13,10 +13,10 @@ from pathlib import Path
 
 import torch
 
-from core.settings import default_encoder
-from core.spans import spans_to_bio
-from core.tokenize import word_offsets
-from core.types import Span
+from core.base.settings import default_encoder
+from core.text.spans import spans_to_bio
+from core.text.tokenize import word_offsets
+from core.base.types import Span
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo

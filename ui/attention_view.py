@@ -6,7 +6,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.inspection import AttentionData
+from core.interpret.inspection import AttentionData
 
 AVERAGE = "average"
 

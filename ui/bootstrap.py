@@ -5,15 +5,15 @@ import importlib
 
 import streamlit as st
 
-from core import settings
-from core.store import sessions
+from core.base import settings
+from core.base.store import sessions
 
 
 @st.cache_resource(show_spinner="Preparing Tagtune…")
 def _boot(url: str) -> dict:
     sessions()  # runs the Alembic upgrade
     state = {"url": url}
-    for module, fn in (("core.demo", "seed_demo_projects"), ("core.worker", "ensure_worker")):
+    for module, fn in (("core.data.demo", "seed_demo_projects"), ("core.runs.worker", "ensure_worker")):
         try:
             target = getattr(importlib.import_module(module), fn)
         except (ModuleNotFoundError, AttributeError):

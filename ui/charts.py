@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from core.train.summary import smooth
+from core.runs.summary import smooth
 
 Series = list[tuple[int, float]]
 PALETTE = ("#4361ee", "#f77f00", "#2a9d8f", "#e63946", "#7209b7", "#6c757d", "#b5838d", "#588157")

@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from core import exporter, importer
-from core.errors import UserError
-from core.store import sessions
+from core.data import exporter, importer
+from core.base.errors import UserError
+from core.base.store import sessions
 from db import projects as project_repo
 from db import samples as sample_repo
 

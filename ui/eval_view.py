@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.store import sessions
+from core.base.store import sessions
 from db import projects as project_repo
 from db import runs as run_repo
 

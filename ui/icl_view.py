@@ -10,8 +10,8 @@ import streamlit as st
 from core.icl.config import DEFAULT_EXAMPLE, DEFAULT_INSTRUCTION, IclConfig
 from core.icl.infer import IclPrediction, IclPredictor
 from core.icl.lm import load_lm
-from core.store import sessions
-from core.train.summary import curves, run_row
+from core.base.store import sessions
+from core.runs.summary import curves, run_row
 from db import projects as project_repo
 from db import runs as run_repo
 

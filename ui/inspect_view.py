@@ -6,7 +6,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from core.inspection import SampleView
+from core.interpret.inspection import SampleView
 
 CSS = """
 <style>

@@ -1,5 +1,5 @@
 """Streamlit glue for the Label page: per-project session state, the action callback and
-the data the labeller components receive. Logic lives in core.labeling."""
+the data the labeller components receive. Logic lives in core.labeling.queue."""
 from __future__ import annotations
 
 import getpass
@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from core import labeling
-from core.labeling import History, QueueFilter, Task
-from core.store import sessions
+from core.labeling import queue as labeling
+from core.labeling.queue import History, QueueFilter, Task
+from core.base.store import sessions
 from db import projects as project_repo
 from db import samples as sample_repo
 from db.errors import NotFound
@@ -59,7 +59,7 @@ def default_annotator() -> str:
 def active_orders() -> tuple[str, ...]:
     """Queue orders from active learning when that module is installed, else none."""
     try:
-        return tuple(importlib.import_module("core.active").ORDERS)
+        return tuple(importlib.import_module("core.labeling.active").ORDERS)
     except (ModuleNotFoundError, AttributeError):
         return ()
 
@@ -71,7 +71,7 @@ def apply_order(project_name: str, state: LabelState, order: str) -> str:
     state.actions += 1  # new data for the labeller, which hands the keys back from the dropdown
     if order == KEEP_ORDER:
         return ""
-    active = importlib.import_module("core.active")
+    active = importlib.import_module("core.labeling.active")
     with sessions().begin() as s:
         summary = active.reorder_queue(s, project_repo.get_project(s, project_name), order)
     return summary.get("message") or f"Queue ordered by {order} ({summary.get('scored', 0)} samples scored)."

@@ -8,9 +8,9 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.active import AGGREGATES, ORDERS
-from core.errors import UserError
-from core.store import sessions
+from core.labeling.active import AGGREGATES, ORDERS
+from core.base.errors import UserError
+from core.base.store import sessions
 from db import projects as project_repo
 from db import runs as run_repo
 
@@ -43,7 +43,7 @@ def preannotate_section(project: str, run_id: int) -> None:
         limit = c.number_input("At most (0 = all)", min_value=0, value=0, step=100)
         submitted = st.form_submit_button("Start pre-annotation")
     if submitted:
-        from core.preannotate import create
+        from core.labeling.preannotate import create
 
         try:
             with sessions().begin() as s:
@@ -66,7 +66,7 @@ def learning_curve_section(project: str, run_id: int) -> None:
     st.caption("Retrain this run's configuration on 10, 25, 50 and 100% of the labelled training samples "
                "and plot the dev score against the number of labels used.")
     try:
-        from core import learning_curve
+        from core.train import learning_curve
     except ModuleNotFoundError:
         st.info("Learning curves are not available in this build.")
         return
@@ -85,7 +85,7 @@ def learning_curve_section(project: str, run_id: int) -> None:
 
 @st.fragment(run_every=5)
 def _curve_chart(project: str) -> None:
-    from core import learning_curve
+    from core.train import learning_curve
 
     with sessions().begin() as s:
         curve = learning_curve.latest_curve(s, project_repo.get_project(s, project))
@@ -107,7 +107,7 @@ def label_errors_section(project: str, run_id: int) -> None:
         return
     split = st.selectbox("Among", ["all labelled", "train", "dev", "test"], key="label_errors_split")
     if st.button("Find likely label errors", key="find_label_errors"):
-        from core.label_errors import rank
+        from core.labeling.label_errors import rank
 
         with st.spinner("Scoring labelled samples…"):
             found = rank(sessions(), run_id, limit=50, split=None if split == "all labelled" else split)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.store import sessions
+from core.base.store import sessions
 from db import projects as project_repo
 from db import samples as sample_repo
 from db.errors import AlreadyExists, NotFound

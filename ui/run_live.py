@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.store import sessions
-from core.train.summary import curves, eta_seconds, run_row
+from core.base.store import sessions
+from core.runs.summary import curves, eta_seconds, run_row
 from db import projects as project_repo
 from db import runs as run_repo
 from ui import charts

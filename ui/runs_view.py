@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.store import sessions
-from core.train.summary import curves
+from core.base.store import sessions
+from core.runs.summary import curves
 from db import runs as run_repo
 from ui import charts
 
@@ -70,8 +70,8 @@ def compare(rows: list[dict], run_ids: list[int]) -> None:
 
 
 def score_on_test(run_ids: list[int]) -> None:
-    from core.errors import UserError
-    from core.evaluation import evaluate
+    from core.base.errors import UserError
+    from core.evaluation.report import evaluate
 
     for run_id in run_ids:
         with st.spinner(f"Scoring run #{run_id} on test…"):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.store import sessions
+from core.base.store import sessions
 from db import projects as project_repo
 
 

@@ -9,7 +9,7 @@ import json
 import string
 from dataclasses import asdict, dataclass, field, fields
 
-from core.types import SPLITS, TASKS
+from core.base.types import SPLITS, TASKS
 
 SELECTIONS = ("random", "knn", "balanced")
 

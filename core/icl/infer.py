@@ -10,7 +10,7 @@ from core.icl import classify, ner, prompts
 from core.icl.config import IclConfig
 from core.icl.lm import LoadedLM, Progress, load_lm
 from core.icl.select import Selector
-from core.types import Example
+from core.base.types import Example
 
 
 @dataclass

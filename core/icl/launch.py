@@ -5,7 +5,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from core.icl.config import IclConfig
-from core.settings import default_lm_gguf
+from core.base.settings import default_lm_gguf
 from db import projects as project_repo
 from db import runs as run_repo
 from db.models import Run

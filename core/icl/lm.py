@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import settings
+from core.base import settings
 
 Progress = Callable[[float, str], None]
 

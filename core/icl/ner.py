@@ -18,8 +18,8 @@ from transformers import StoppingCriteria, StoppingCriteriaList
 
 from core.icl.classify import encode
 from core.icl.lm import LoadedLM
-from core.spans import snap
-from core.types import Span
+from core.text.spans import snap
+from core.base.types import Span
 
 # Common NER type names -> words that mean them; a word maps to the first project label of its
 # group (so "ORG" finds "corporation" in WNUT, or "organization" where a project has that).

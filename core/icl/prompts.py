@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.icl.config import IclConfig
-from core.types import Example
+from core.base.types import Example
 
 NONE_ANSWER = "none"
 

@@ -3,7 +3,7 @@
 An ICL run predicts every labelled sample of ``config.split`` (or the first ``limit``) with
 demonstrations drawn from the labelled ``config.pool_split``, stores one Prediction per sample
 (output, raw text or label scores, seconds), then scores those stored predictions with
-core.metrics, the code that scores fine-tuned runs. With ``config.suggest`` it runs on
+core.evaluation.metrics, the code that scores fine-tuned runs. With ``config.suggest`` it runs on
 unlabelled samples instead and stores suggestions with source 'llm' for the labeller.
 """
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import replace
 
 from core.icl.config import IclConfig
 from core.icl.infer import IclPredictor, IclPrediction
-from core.metrics import bio_pairs, classification_scores, ner_scores
-from core.store import sessions, to_example
+from core.evaluation.metrics import bio_pairs, classification_scores, ner_scores
+from core.base.store import sessions, to_example
 from core.train.device import choose_device
-from core.types import Example, Span
+from core.base.types import Example, Span
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
@@ -143,7 +143,7 @@ def store_suggestion(s, example: Example, pred: IclPrediction, run_id: int | Non
 
 
 def summarise(task: str, labels: list[str], targets: list[Example], stored, config: IclConfig, suggest: bool = False) -> dict:
-    """Run.metrics from the stored predictions: core.metrics scores plus ICL extras."""
+    """Run.metrics from the stored predictions: core.evaluation.metrics scores plus ICL extras."""
     by_id = {p.sample_id: p for p in stored}
     gold = [ex for ex in targets if ex.id in by_id]
     outputs = [by_id[ex.id].output for ex in gold]

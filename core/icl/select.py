@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core import settings
+from core.base import settings
 from core.icl.config import IclConfig
-from core.types import Example
+from core.base.types import Example
 
 _ENCODERS: dict[str, tuple] = {}
 _LOCK = threading.Lock()

@@ -13,7 +13,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from core import settings
+from core.base import settings
 
 STRATEGIES = ("full", "freeze", "lora", "bitfit")
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "polynomial")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from core.spans import spans_to_bio, tags_to_spans
-from core.tokenize import join_words
-from core.types import Example, Span
+from core.text.spans import spans_to_bio, tags_to_spans
+from core.text.tokenize import join_words
+from core.base.types import Example, Span
 
 IGNORE = -100  # label id the loss ignores (PyTorch CrossEntropyLoss default)
 

@@ -36,6 +36,6 @@ def create_finetune_run(session, project_name: str, config: TrainConfig, name: s
 
 
 def _model_name(model: str) -> str:
-    from core.train.summary import _short_model
+    from core.runs.summary import _short_model
 
     return _short_model(model) or model

@@ -8,14 +8,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core import settings
-from core.store import sessions, to_example
+from core.base import settings
+from core.base.store import sessions, to_example
 from core.train import data as D
 from core.train.callback import RunCallback
 from core.train.config import TrainConfig
 from core.train.device import choose_device
 from core.train.trainer import train_examples
-from core.types import Example
+from core.base.types import Example
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo

@@ -18,14 +18,14 @@ import numpy as np
 import torch
 from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, set_seed
 
-from core.metrics import HEADLINE, classification_scores, ner_scores
+from core.evaluation.metrics import HEADLINE, classification_scores, ner_scores
 from core.train import data as D
 from core.train.config import TrainConfig, training_arguments
 from core.train.device import Device, choose_device, peak_memory_mb, reset_peak_memory
 from core.train.model import load_model, load_tokenizer
 from core.train.sampler import ShuffledLengthBatches
 from core.train.strategies import apply_strategy, count
-from core.types import Example
+from core.base.types import Example
 
 
 @dataclass
@@ -302,7 +302,7 @@ def score(model, tokenizer, examples: list[Example], scheme: D.LabelScheme, max_
     """Entity-level seqeval scores (NER) or classification scores on ``examples``."""
     predicted = predict_labels(model, tokenizer, examples, scheme, max_length, device)
     if scheme.task == "ner":
-        from core.spans import spans_to_bio
+        from core.text.spans import spans_to_bio
 
         return ner_scores([spans_to_bio(ex.tokens, ex.spans) for ex in examples], predicted)
     return classification_scores([list(ex.categories) for ex in examples], predicted, list(scheme.labels))

@@ -16,7 +16,7 @@ import pytest
 def S(home, monkeypatch):
     url = os.environ.get("TAGTUNE_TEST_DB_URL")
     if not url:
-        from core.store import sessions
+        from core.base.store import sessions
 
         yield sessions()
         return

@@ -2,7 +2,7 @@
 labellers through their data-testid hooks, and wait on their state attributes (no sleeps)."""
 from __future__ import annotations
 
-from core.tokenize import word_offsets
+from core.text.tokenize import word_offsets
 from db import projects as project_repo
 from db import samples as sample_repo
 from tests.e2e.conftest import wait_for_app
@@ -13,7 +13,7 @@ CAT = '[data-testid="cat-labeller"]'
 
 def seed(app, name: str, texts: list[str], labels: list[str], task: str = "ner", multilabel: bool = False,
          splits: list[str] | None = None) -> list[int]:
-    """A project with ``texts`` as samples (word tokens from core.tokenize); returns their ids."""
+    """A project with ``texts`` as samples (word tokens from core.text.tokenize); returns their ids."""
     with app.sessions().begin() as s:
         project = project_repo.create_project(s, name, task, labels, multilabel=multilabel)
         rows = [sample_repo.NewSample(t, word_offsets(t), split=splits[i] if splits else "train")

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from core import preannotate
-from core.tokenize import word_offsets
+from core.labeling import preannotate
+from core.text.tokenize import word_offsets
 from db import engine
 from db import projects as project_repo
 from db import samples as sample_repo

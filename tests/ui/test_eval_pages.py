@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.evaluation import evaluate
+from core.evaluation.report import evaluate
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo

@@ -15,10 +15,10 @@ PAGE = Path(__file__).resolve().parents[2] / "ui" / "pages" / "icl.py"
 
 
 def test_preview_run_one_and_queue(S, tmp_path, monkeypatch):
-    import core.worker
+    import core.runs.worker
 
     started = []
-    monkeypatch.setattr(core.worker, "ensure_worker", lambda *a, **k: started.append(1) or {})
+    monkeypatch.setattr(core.runs.worker, "ensure_worker", lambda *a, **k: started.append(1) or {})
     tm.cls_project(S)
     lm = tinylm.biased_gpt2(tmp_path / "lm", favoured=["neg"])
     at = AppTest.from_file(str(PAGE), default_timeout=120)

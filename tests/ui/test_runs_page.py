@@ -5,8 +5,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core.evaluation import evaluate
-from core.train.summary import headline_on_test
+from core.evaluation.report import evaluate
+from core.runs.summary import headline_on_test
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo

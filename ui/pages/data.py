@@ -1,8 +1,8 @@
 """Data: counts, browse and search samples, import (preview first), splits, export."""
 import streamlit as st
 
-from core.exporter import MEDIA_TYPES
-from core.formats import IMPORT_FORMATS
+from core.data.exporter import MEDIA_TYPES
+from core.data.formats import IMPORT_FORMATS
 from ui import data_view as view
 from ui.state import require_project
 

@@ -1,9 +1,9 @@
 """Evaluate: scores of a run on a split, where it goes wrong, and the model-in-the-loop tools."""
 import streamlit as st
 
-from core.errors import UserError
-from core.evaluation import evaluate, result
-from core.store import sessions
+from core.base.errors import UserError
+from core.evaluation.report import evaluate, result
+from core.base.store import sessions
 from ui import eval_view as view
 from ui import loop_view
 from ui.state import require_project

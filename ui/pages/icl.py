@@ -3,7 +3,7 @@ see raw output next to the parsed prediction, run it on a split, or let it sugge
 import streamlit as st
 
 from core.icl.launch import create_icl_run
-from core.store import sessions, to_example
+from core.base.store import sessions, to_example
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
@@ -76,7 +76,7 @@ if start or suggest:
         st.error(str(exc))
     else:
         try:
-            from core.worker import ensure_worker
+            from core.runs.worker import ensure_worker
 
             ensure_worker()
         except ModuleNotFoundError:

@@ -1,10 +1,11 @@
 """Inspect: one sample under one run — gold vs predicted, per-token table, attention, attributions."""
 import streamlit as st
 
-from core import attribution, predict
-from core.errors import UserError
-from core.inspection import attention_data, run_info, sample_view, walk_ids
-from core.store import sessions
+from core.interpret import attribution
+from core.inference import predict
+from core.base.errors import UserError
+from core.interpret.inspection import attention_data, run_info, sample_view, walk_ids
+from core.base.store import sessions
 from ui import attention_view, inspect_view
 from ui.eval_view import KIND_NAMES, pick_run
 from ui.state import query_int, require_project

@@ -3,7 +3,7 @@ import time
 
 import streamlit as st
 
-from core.labeling import QueueFilter, samples_per_hour
+from core.labeling.queue import QueueFilter, samples_per_hour
 from ui import label_view as view
 from ui.components.cat_labeller import cat_labeller
 from ui.components.ner_labeller import ner_labeller

@@ -1,8 +1,8 @@
 """Runs: every fine-tuning and in-context run of the project; compare, inspect logs, export."""
 import streamlit as st
 
-from core.store import sessions
-from core.train.summary import project_runs
+from core.base.store import sessions
+from core.runs.summary import project_runs
 from ui import runs_view as view
 from ui.run_live import ACTIVE
 from ui.state import query_int, require_project

@@ -1,10 +1,10 @@
 """Train: configure a fine-tuning run, see how many weights will train, start it, watch it learn."""
 import streamlit as st
 
-from core.store import sessions
+from core.base.store import sessions
 from core.train.launch import create_finetune_run
-from core.train.summary import project_runs
-from core.worker import ensure_worker
+from core.runs.summary import project_runs
+from core.runs.worker import ensure_worker
 from db import projects as project_repo
 from db import samples as sample_repo
 from ui.run_live import ACTIVE, live_run

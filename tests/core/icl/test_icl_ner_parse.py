@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from core.icl import ner
-from core.tokenize import word_offsets
-from core.types import Span
+from core.text.tokenize import word_offsets
+from core.base.types import Span
 
 LABELS = ["person", "location", "group", "creative-work", "corporation", "product"]
 

@@ -5,8 +5,8 @@ import numpy as np
 
 from core.icl.config import IclConfig
 from core.icl.select import EmbeddingCache, Selector
-from core.tokenize import word_offsets
-from core.types import Example, Span
+from core.text.tokenize import word_offsets
+from core.base.types import Example, Span
 
 
 def ex(i: int, text: str, cats=(), spans=()) -> Example:

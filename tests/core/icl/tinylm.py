@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from core.settings import default_encoder
+from core.base.settings import default_encoder
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}[{{ m.role }}] {{ m.content }} [end]\n{% endfor %}"

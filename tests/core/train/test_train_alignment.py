@@ -2,10 +2,10 @@
 import pytest
 from transformers import AutoTokenizer
 
-from core.settings import default_encoder
-from core.tokenize import word_offsets
+from core.base.settings import default_encoder
+from core.text.tokenize import word_offsets
 from core.train import data as D
-from core.types import Example, Span
+from core.base.types import Example, Span
 
 
 @pytest.fixture(scope="module")

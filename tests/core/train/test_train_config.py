@@ -1,7 +1,7 @@
 """TrainConfig: defaults, validation messages (pinned), JSON round trip, TrainingArguments."""
 import pytest
 
-from core.settings import default_encoder
+from core.base.settings import default_encoder
 from core.train.config import TrainConfig, form_fields, training_arguments
 from core.train.device import Device
 

@@ -4,8 +4,8 @@ import json
 import pytest
 from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
 
-from core.metrics import ner_scores
-from core.spans import spans_to_bio
+from core.evaluation.metrics import ner_scores
+from core.text.spans import spans_to_bio
 from core.train import data as D
 from core.train.callback import MemoryReporter
 from core.train.config import TrainConfig

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from core.tokenize import word_offsets
+from core.text.tokenize import word_offsets
 from core.train.config import TrainConfig
 from core.train.launch import create_finetune_run
 from core.train.runner import execute

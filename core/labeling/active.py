@@ -1,0 +1,122 @@
+"""Active learning: uncertainty measures and the labelling-queue order.
+
+A pre-annotation pass (core.labeling.preannotate) stores, per unlabelled sample, a Prediction row whose
+``output["uncertainty"]`` holds every measure below under both aggregations:
+``{"least_confidence": {"min": u, "mean": u}, "margin": {...}, "entropy": {...}}``.
+Every measure is an *uncertainty* in [0, 1] (higher = the model is less sure = label it sooner),
+so ``Sample.priority`` takes it as is (the queue serves the highest priority first).
+
+NER scores tokens one by one and aggregates over a sample's words: ``min`` reads the sample as
+being as certain as its least certain word (the max of the per-word uncertainties), ``mean``
+averages them. Classification has one distribution per sample, so both aggregations agree.
+"""
+from __future__ import annotations
+
+import math
+import random
+
+from sqlalchemy.orm import Session
+
+from db import runs as run_repo
+from db import samples as sample_repo
+from db.models import Project
+
+ORDERS: tuple[str, ...] = ("random", "least_confidence", "margin", "entropy")
+AGGREGATES: tuple[str, ...] = ("min", "mean")
+MEASURES: tuple[str, ...] = ORDERS[1:]
+RANDOM_SEED = 13
+
+
+def distribution_uncertainty(probs: list[float]) -> dict[str, float]:
+    """The three uncertainty measures of one probability distribution (sums to one).
+
+    least_confidence = 1 - p_max; margin = 1 - (p_1 - p_2); entropy normalised by log(K)
+    so that all three lie in [0, 1] and share one scale in the queue.
+    """
+    ranked = sorted((float(p) for p in probs), reverse=True)
+    if not ranked:
+        raise ValueError("expected a probability distribution with at least one value, found none")
+    second = ranked[1] if len(ranked) > 1 else 0.0
+    entropy = -sum(p * math.log(p) for p in ranked if p > 0)
+    norm = math.log(len(ranked)) if len(ranked) > 1 else 1.0
+    return {
+        "least_confidence": _clip(1.0 - ranked[0]),
+        "margin": _clip(1.0 - (ranked[0] - second)),
+        "entropy": _clip(entropy / norm),
+    }
+
+
+def aggregate_uncertainty(per_token: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Per-sample scores from per-word measures: {measure: {"min": ..., "mean": ...}}.
+
+    An empty text (no words) is scored 0: nothing to label, nothing to learn from.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for measure in MEASURES:
+        values = [t[measure] for t in per_token]
+        out[measure] = {
+            "min": max(values) if values else 0.0,  # least certain word = most uncertain word
+            "mean": sum(values) / len(values) if values else 0.0,
+        }
+    return out
+
+
+def _clip(x: float) -> float:
+    return min(1.0, max(0.0, x))
+
+
+def latest_scores(
+    session: Session, project: Project, order: str, aggregate: str = "min", include_run_id: int | None = None
+) -> dict[int, float]:
+    """Sample id -> uncertainty from the newest completed pre-annotation pass that scored it
+    (``include_run_id``: a pass still finishing that counts as completed)."""
+    runs = run_repo.list_runs(session, project, kinds=["preannotate"])  # newest first
+    scores: dict[int, float] = {}
+    for run in reversed(runs):  # oldest first so newer passes overwrite older ones
+        if run.status != "completed" and run.id != include_run_id:
+            continue
+        for pred in run_repo.predictions(session, run.id):
+            value = ((pred.output or {}).get("uncertainty") or {}).get(order, {}).get(aggregate)
+            if value is not None:
+                scores[pred.sample_id] = float(value)
+    return scores
+
+
+def reorder_queue(
+    session: Session,
+    project: Project,
+    order: str,
+    aggregate: str = "min",
+    seed: int = RANDOM_SEED,
+    include_run_id: int | None = None,
+) -> dict:
+    """Write ``Sample.priority`` for the unlabelled samples of ``project`` by ``order``.
+
+    ``random`` is a seeded shuffle; the uncertainty orders read the latest pre-annotation
+    scores. Samples no pass has scored yet get priority 0 and come after the scored ones of
+    equal uncertainty, oldest first. Returns a summary for the caller to show.
+    """
+    if order not in ORDERS:
+        raise ValueError(f"unknown queue order {order!r}: expected one of {', '.join(ORDERS)}")
+    if aggregate not in AGGREGATES:
+        raise ValueError(f"unknown aggregation {aggregate!r}: expected one of {', '.join(AGGREGATES)}")
+    # Sorted: the queue's current order must not leak into the seeded shuffle.
+    ids = sorted(sample_repo.queue_ids(session, project, status="unlabeled", limit=10**9))
+    if order == "random":
+        ranks = list(range(len(ids)))
+        random.Random(seed).shuffle(ranks)
+        # Priorities in (0, 1]: the queue serves the shuffled order.
+        priorities = {sid: (rank + 1) / len(ids) for sid, rank in zip(ids, ranks)}
+        sample_repo.set_priorities(session, priorities)
+        return {"order": order, "aggregate": aggregate, "samples": len(ids), "scored": len(ids), "message": ""}
+    scores = latest_scores(session, project, order, aggregate, include_run_id)
+    priorities = {sid: scores.get(sid, 0.0) for sid in ids}
+    sample_repo.set_priorities(session, priorities)
+    scored = sum(1 for sid in ids if sid in scores)
+    message = (
+        ""
+        if scored
+        else "no pre-annotation scores yet: run a pre-annotation pass (Evaluate page or "
+        "`cli.py preannotate RUN_ID`) so the queue can follow the model's uncertainty"
+    )
+    return {"order": order, "aggregate": aggregate, "samples": len(ids), "scored": scored, "message": message}

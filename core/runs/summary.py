@@ -1,0 +1,92 @@
+"""Runs as plain rows for the Runs page, the Train page and ``cli.py runs``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.evaluation.metrics import headline
+from db import projects as project_repo
+from db import runs as run_repo
+from db.models import Run
+
+SMOOTHING = 0.8  # exponential moving average weight for the smoothed loss curve
+
+
+def run_row(run: Run, task: str) -> dict:
+    config = run.config or {}
+    metrics = run.metrics or {}
+    name, value = headline(task, metrics)
+    return {
+        "id": run.id,
+        "kind": run.kind,
+        "name": run.name,
+        "status": run.status,
+        "strategy": config.get("strategy") if run.kind == "finetune" else None,
+        "model": _short_model(config.get("model") or config.get("lm")),
+        "trainable_params": run.trainable_params,
+        "total_params": run.total_params,
+        "wall_seconds": run_repo.duration(run),
+        "peak_memory_mb": run.peak_memory_mb,
+        "metric": name,
+        "value": value,
+        "split": metrics.get("split"),
+        "test_value": headline_on_test(task, metrics),
+        "labels_used": run.labels_used,
+        "seconds_per_sample": metrics.get("seconds_per_sample"),
+        "progress": run.progress,
+        "device": run.device,
+        "created_at": run.created_at.isoformat(timespec="seconds") if run.created_at else None,
+        "checkpoint": run.checkpoint,
+        "log_path": run.log_path,
+        "error": run.error,
+        "cancel_requested": run.cancel_requested,
+    }
+
+
+def headline_on_test(task: str, metrics: dict) -> float | None:
+    """The headline on the test split, so fine-tuned (scored on dev while training) and ICL runs
+    (scored on the split they ran on) compare on the same data: the run's own score when it ran
+    on test, else a cached evaluation on test (core.evaluation.report), else None."""
+    if metrics.get("split") == "test":
+        return headline(task, metrics)[1]
+    cached = ((metrics.get("eval") or {}).get("test") or {}).get("default")
+    return headline(task, cached["report"])[1] if cached else None
+
+
+def _short_model(model: str | None) -> str | None:
+    if not model:
+        return None
+    path = Path(model)
+    if path.name == "model" and path.parent.name:  # the packaged MiniLM lives in .../<package>/model
+        return path.parent.name
+    return path.name if path.is_absolute() else model
+
+
+def project_runs(session, project_name: str, kinds=None) -> list[dict]:
+    project = project_repo.get_project(session, project_name)
+    return [run_row(r, project.task) for r in run_repo.list_runs(session, project, kinds)]
+
+
+def curves(session, run_ids: list[int]) -> dict[int, dict[str, list[tuple[int, float]]]]:
+    """{run_id: {metric name: [(step, value), ...]}} for charts."""
+    out: dict[int, dict[str, list[tuple[int, float]]]] = {i: {} for i in run_ids}
+    for p in run_repo.points(session, run_ids):
+        out[p.run_id].setdefault(p.name, []).append((p.step, p.value))
+    return out
+
+
+def smooth(values: list[float], weight: float = SMOOTHING) -> list[float]:
+    """Exponential moving average, bias-corrected like TensorBoard's smoothing."""
+    out, last, n = [], 0.0, 0
+    for v in values:
+        n += 1
+        last = last * weight + (1 - weight) * v
+        out.append(last / (1 - weight**n))
+    return out
+
+
+def eta_seconds(run: dict) -> float | None:
+    """Remaining time from elapsed wall time and progress (None before the first step)."""
+    progress, elapsed = run.get("progress") or 0.0, run.get("wall_seconds")
+    if run.get("status") != "running" or not elapsed or progress <= 0.0 or progress >= 1.0:
+        return None
+    return elapsed * (1 - progress) / progress

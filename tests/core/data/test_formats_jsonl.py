@@ -1,0 +1,91 @@
+"""JSONL: Prodigy and doccano spans, classification labels, split/status/meta, bad lines."""
+import io
+import json
+
+from core.data.formats import ParseOptions, parse
+from core.data.formats.jsonl import write_jsonl
+from core.base.types import Span
+
+NER = ParseOptions("ner")
+CLS = ParseOptions("classification")
+MULTI = ParseOptions("classification", multilabel=True)
+
+
+def _lines(*objs) -> bytes:
+    return "".join((o if isinstance(o, str) else json.dumps(o)) + "\n" for o in objs).encode("utf-8")
+
+
+def test_prodigy_and_doccano_spans_snap_to_word_tokens():
+    result = parse(_lines(
+        {"text": "I love New York!", "spans": [{"start": 7, "end": 15, "label": "LOC"}]},
+        {"text": "Visit Paris now", "label": [[6, 11, "LOC"]]},
+        {"text": "Visit Paris now", "entities": [{"start_offset": 7, "end_offset": 9, "label": "LOC"}]},
+    ), "jsonl", NER)
+    assert result.errors == []
+    assert [r.spans for r in result.records] == [[Span(7, 15, "LOC")], [Span(6, 11, "LOC")], [Span(6, 11, "LOC")]]
+    assert result.warnings[0]["message"] == "1 spans were widened to whole word tokens"
+    assert result.warnings[0]["lines"] == [3]
+
+
+def test_bad_lines_are_all_reported_with_their_numbers():
+    result = parse(_lines(
+        {"text": "hello world", "spans": [{"start": 0, "end": 5, "label": "A"}]},
+        {"text": "abc", "spans": [{"start": 0, "end": 40, "label": "A"}]},
+        '{"text": "trunc", "spa',
+        {"text": "x y", "label": [[1, 2, "B"]]},
+        [1, 2],
+        {"spans": []},
+        {"text": "a b", "spans": [{"start": 0, "end": 3, "label": "A"}, {"start": 2, "end": 3, "label": "B"}]},
+    ), "jsonl", NER)
+    messages = {e.line: e.message for e in result.errors}
+    assert sorted(messages) == [2, 3, 4, 5, 6, 7]
+    assert "outside its text of 3 characters" in messages[2]
+    assert "not valid JSON" in messages[3] and "truncated" in messages[3]
+    assert "touches no word token" in messages[4]
+    assert "expected a JSON object" in messages[5]
+    assert "expected a string in 'text', found nothing" in messages[6]
+    assert "spans overlap" in messages[7]
+    assert len(result.records) == 1 and result.invalid == 6
+
+
+def test_classification_labels_in_every_shape():
+    result = parse(_lines(
+        {"text": "good", "label": "pos"},
+        {"text": "bad", "categories": ["neg"]},
+        {"text": "meh", "cats": {"neu": 0.9, "pos": 0.1}},
+        {"text": "new"},
+        {"text": "empty", "label": ""},
+    ), "jsonl", CLS)
+    assert result.errors == []
+    assert [(r.categories, r.status) for r in result.records] == [
+        (["pos"], "labeled"), (["neg"], "labeled"), (["neu"], "labeled"), ([], "unlabeled"), ([], "unlabeled"),
+    ]
+
+
+def test_single_label_projects_refuse_two_labels_multilabel_projects_take_them():
+    data = _lines({"text": "both", "labels": ["a", "b", "a"]})
+    assert "single-label" in parse(data, "jsonl", CLS).errors[0].message
+    assert parse(data, "jsonl", MULTI).records[0].categories == ["a", "b"]
+
+
+def test_named_columns_split_status_meta_and_extra_keys():
+    result = parse(_lines(
+        {"review": "fine", "rating": "pos", "split": "dev", "status": "skipped", "meta": {"a": 1}, "drug": "x",
+         "_input_hash": 5},
+        {"review": "odd", "rating": "pos", "split": "validation"},
+    ), "jsonl", ParseOptions("classification", text_column="review", label_column="rating"))
+    record = result.records[0]
+    assert (record.split, record.status, record.meta) == ("dev", "skipped", {"a": 1, "drug": "x"})
+    assert "unknown split 'validation'" in result.errors[0].message
+
+
+def test_written_records_read_back_identically():
+    from db.samples import LabeledSample
+
+    tokens = [(0, 1), (2, 11), (12, 15)]  # tokens the tokenizer would not give: kept as written
+    sample = LabeledSample(1, "@ paulwalk &gt;", tokens, "test", "labeled", {"k": "v"}, 1, [(2, 11, "person")], [])
+    out = io.StringIO()
+    write_jsonl([sample], out, "ner")
+    record = parse(out.getvalue().encode(), "jsonl", NER).records[0]
+    assert (record.text, record.tokens, record.spans) == (sample.text, tokens, [Span(2, 11, "person")])
+    assert (record.split, record.status, record.meta) == ("test", "labeled", {"k": "v"})

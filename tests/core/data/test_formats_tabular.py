@@ -1,0 +1,76 @@
+"""CSV/TSV classification, plain text, decoding (binary, empty, bad UTF-8) and detection."""
+import pytest
+
+from core.base.errors import UserError
+from core.data.formats import ParseOptions, detect_format, parse
+from tests.conftest import shared_file
+
+CLS = ParseOptions("classification")
+
+
+def test_drug_reviews_keep_quotes_entities_and_spacing_exactly():
+    path = shared_file("drugreviews", "train.tsv")
+    result = parse(path.read_bytes(), "tsv", ParseOptions("classification", text_column="review", label_column="rating"))
+    assert result.errors == [] and len(result.records) == 600
+    first = result.records[0]
+    assert first.text.startswith('"I recently received') and first.text.endswith('pain. "')
+    assert any("&#039;" in r.text for r in result.records)
+    assert any("  " in r.text for r in result.records)
+    assert first.categories == ["positive"]
+    assert first.meta["drugName"] == "Nubain" and "review" not in first.meta
+    assert result.labels == ["positive", "negative", "neutral"]
+
+
+def test_csv_errors_name_the_line_and_the_columns():
+    data = b'text,label\n"fine",pos\nshort\n"a,b",neg,extra\n,neg\n'
+    result = parse(data, "csv", CLS)
+    assert [(e.line, e.message.split(":")[0]) for e in result.errors] == [
+        (3, "too few columns"), (4, "too many columns"), (5, "the text in column 'text' is empty; remove the line or give it a text"),
+    ]
+    missing = parse(b"review,rating\nx,y\n", "csv", ParseOptions("classification", label_column="score"))
+    assert missing.errors[0].line == 1
+    assert "no column named 'text'" in missing.errors[0].message and "--text-column" in missing.errors[0].message
+
+
+def test_multilabel_cells_split_on_pipe_and_empty_cells_are_unlabelled():
+    data = b"text,label,split\na,x|y,train\nb,,test\nc,\"Birth Control, Acne\",dev\n"
+    records = parse(data, "csv", ParseOptions("classification", multilabel=True)).records
+    assert [(r.categories, r.status, r.split) for r in records] == [
+        (["x", "y"], "labeled", "train"), ([], "unlabeled", "test"), (["Birth Control, Acne"], "labeled", "dev"),
+    ]
+
+
+def test_no_label_column_imports_unlabelled_and_says_so():
+    result = parse(b"text\nhello\n", "csv", CLS)
+    assert result.records[0].status == "unlabeled"
+    assert "no 'label' column" in result.warnings[0]["message"]
+
+
+def test_plain_text_keeps_each_line_exactly():
+    result = parse(b"  two  spaces &amp; more \n\nsecond\r\n", "txt", CLS)
+    assert [(r.line, r.text, r.status) for r in result.records] == [
+        (1, "  two  spaces &amp; more ", "unlabeled"), (3, "second", "unlabeled"),
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["conll", "jsonl", "csv", "tsv", "txt"])
+def test_binary_and_empty_files_are_file_level_errors(fmt):
+    binary = parse(bytes(range(256)) * 4, fmt, ParseOptions("ner"))
+    assert binary.errors[0].line == 0 and "binary file" in binary.errors[0].message
+    empty = parse(b"  \n", fmt, ParseOptions("ner"))
+    assert empty.errors[0].line == 0 and "empty" in empty.errors[0].message
+
+
+def test_undecodable_lines_are_each_reported_and_left_out():
+    result = parse(b"good\tO\n\nbad\xff\tO\n\nworse\xfe\tO\n", "conll", ParseOptions("ner"))
+    assert [e.line for e in result.errors] == [3, 5]
+    assert "not valid UTF-8" in result.errors[0].message
+    assert [r.text for r in result.records] == ["good"]
+
+
+def test_format_from_extension_and_conll_sniffed_in_txt():
+    assert detect_format("a.conll") == "conll" and detect_format("x.JSONL") == "jsonl"
+    assert detect_format("train.txt", b"EU\tB-ORG\nrejects\tO\n") == "conll"
+    assert detect_format("notes.txt", b"I like it. O\nsecond line\n") == "txt"
+    with pytest.raises(UserError, match="pass --format"):
+        detect_format("data.xlsx")

@@ -1,0 +1,91 @@
+"""Pre-annotation stores model suggestions with confidences and reorders the labelling queue."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import cli
+from core.labeling import active
+from db import projects as project_repo
+from db import runs as run_repo
+from db import samples as sample_repo
+from tests import tiny_runs as tm
+
+
+def unlabeled(S, pid):
+    with S.begin() as s:
+        project = project_repo.get_project_by_id(s, pid)
+        return project, list(sample_repo.iter_labeled(s, project, statuses=("unlabeled",), source="model"))
+
+
+def test_preannotate_stores_suggestions_and_reorders_queue(S, tmp_path, capsys):
+    pid, run_id = tm.trained_ner_run(S, tmp_path)
+    assert cli.main(["preannotate", str(run_id), "--order", "entropy"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "completed" and out["metrics"]["samples"] == 6
+    _, rows = unlabeled(S, pid)
+    assert len(rows) == 6
+    assert all(r.spans for r in rows), "the trained toy model finds the names and places"
+    assert all(0.0 <= r.confidence <= 1.0 for r in rows)
+    with S.begin() as s:
+        project = project_repo.get_project_by_id(s, pid)
+        preds = {p.sample_id: p.output for p in run_repo.predictions(s, out["run_id"])}
+        scores = {sid: o["uncertainty"]["entropy"]["min"] for sid, o in preds.items()}
+        queue = sample_repo.queue_ids(s, project, limit=100)
+        # Labelled samples never get suggestions.
+        labelled = list(sample_repo.iter_labeled(s, project, source="model"))
+    assert all(not r.spans for r in labelled)
+    assert set(queue) == set(scores)
+    assert [scores[q] for q in queue] == sorted(scores.values(), reverse=True)
+    for o in preds.values():
+        for measure in active.MEASURES:
+            assert 0.0 <= o["uncertainty"][measure]["mean"] <= o["uncertainty"][measure]["min"] <= 1.0
+
+
+def test_reorder_between_orders_and_random_is_seeded(S, tmp_path, capsys):
+    pid, run_id = tm.trained_cls_run(S, tmp_path)
+    assert cli.main(["preannotate", str(run_id), "--limit", "3"]) == 0
+    capsys.readouterr()
+    with S.begin() as s:
+        project = project_repo.get_project_by_id(s, pid)
+        summary = active.reorder_queue(s, project, "margin")
+        assert (summary["samples"], summary["scored"]) == (4, 3)
+        by_margin = sample_repo.queue_ids(s, project, limit=10)
+        active.reorder_queue(s, project, "random")
+        first = sample_repo.queue_ids(s, project, limit=10)
+        active.reorder_queue(s, project, "random")
+        assert sample_repo.queue_ids(s, project, limit=10) == first
+        unscored = by_margin[-1]
+        assert unscored == max(by_margin), "the sample no pass scored comes last"
+    _, rows = unlabeled(S, pid)
+    assert sum(1 for r in rows if r.categories) == 3
+
+
+def test_uncertainty_measures():
+    sure = active.distribution_uncertainty([1.0, 0.0, 0.0])
+    unsure = active.distribution_uncertainty([1 / 3] * 3)
+    assert sure == {"least_confidence": 0.0, "margin": 0.0, "entropy": 0.0}
+    assert unsure["entropy"] == pytest.approx(1.0) and unsure["margin"] == pytest.approx(1.0)
+    assert unsure["least_confidence"] == pytest.approx(2 / 3)
+    agg = active.aggregate_uncertainty([sure, unsure])
+    assert agg["entropy"] == {"min": pytest.approx(1.0), "mean": pytest.approx(0.5)}
+
+
+def test_unknown_order_is_refused(S):
+    pid = tm.ner_project(S)
+    with S.begin() as s, pytest.raises(ValueError, match="unknown queue order 'fifo': expected one of random"):
+        active.reorder_queue(s, project_repo.get_project_by_id(s, pid), "fifo")
+
+
+def test_worker_dispatches_preannotate(S, tmp_path):
+    from core.runs.jobs import handler_for
+    from core.labeling.preannotate import create
+
+    pid, run_id = tm.trained_ner_run(S, tmp_path)
+    with S.begin() as s:
+        pre = create(s, run_id, limit=2, status="running")
+    handler_for("preannotate")(pre)
+    with S.begin() as s:
+        run = run_repo.get_run(s, pre)
+        assert run.status == "completed" and run.metrics["samples"] == 2 and run.progress == 1.0
