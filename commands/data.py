@@ -79,7 +79,20 @@ def import_file(args) -> dict:
     report = importer.import_path(request, args.file)
     if report["errors"] and report["imported"] == 0:
         raise CommandFailed(importer.failure_reason(report), report)
+    if report["imported"]:
+        report["coverage"] = _coverage(args.name)
     return report
+
+
+def _coverage(name: str) -> dict:
+    """The default encoder's coverage of the project (computed once, cached until samples change)."""
+    from core.train.coverage import summary
+
+    with sessions().begin() as s:
+        try:
+            return summary(s, project_repo.get_project(s, name))
+        except (ValueError, OSError) as exc:  # no usable default encoder: say so, do not fail the import
+            return {"error": str(exc)}
 
 
 def export_file(args) -> dict:
@@ -89,4 +102,6 @@ def export_file(args) -> dict:
 def stats(args) -> dict:
     with sessions().begin() as s:
         project = project_repo.get_project(s, args.name)
-        return {"project": project.name, "task": project.task, **sample_repo.stats(s, project)}
+        out = {"project": project.name, "task": project.task, **sample_repo.stats(s, project)}
+    out["coverage"] = _coverage(args.name)
+    return out

@@ -5,6 +5,8 @@ import argparse
 
 from core.base.errors import UserError
 from core.train.config import TrainConfig, form_fields
+from core.train.pretrain import PretrainConfig
+from core.train.pretrain import form_fields as pretrain_fields
 
 # Short spellings the DESIGN's command line promises, next to the generated --field-name flags.
 ALIASES = {"learning_rate": ["--lr"]}
@@ -15,19 +17,23 @@ def register(sub, common) -> None:
     train.add_argument("name", help="project name")
     train.add_argument("--background", action="store_true", help="only queue the run for the worker")
     train.add_argument("--run-name", default="", help="a name for the run")
-    for f in form_fields():
-        flags = ["--" + f["name"].replace("_", "-")] + ALIASES.get(f["name"], [])
-        help_text = f["help"].replace("%", "%%")
-        if f["kind"] == "bool":
-            train.add_argument(*flags, dest=f["name"], action=argparse.BooleanOptionalAction, default=None,
-                               help=help_text)
-        elif f["kind"] == "tuple":
-            train.add_argument(*flags, dest=f["name"], default=None, help=help_text + " (comma separated)")
-        else:
-            kind = {"int": int, "float": float}.get(f["kind"], str)
-            train.add_argument(*flags, dest=f["name"], type=kind, default=None, choices=f.get("choices"),
-                               help=help_text)
+    train.add_argument("--from-run", type=int, default=None, metavar="RUN_ID",
+                       help="start from the model a completed run exported (e.g. a pretraining run): --model run:ID")
+    _config_flags(train, form_fields())
     train.set_defaults(handler=cmd_train)
+
+    pretrain = sub.add_parser("pretrain", parents=[common],
+                              help="domain-adaptive pretraining: continue masked-LM training on the project's texts")
+    pretrain.add_argument("name", help="project name")
+    pretrain.add_argument("--background", action="store_true", help="only queue the run for the worker")
+    pretrain.add_argument("--run-name", default="", help="a name for the run")
+    _config_flags(pretrain, pretrain_fields())
+    pretrain.set_defaults(handler=cmd_pretrain)
+
+    models = sub.add_parser("models", parents=[common],
+                            help="encoders found on this machine with their coverage of a project, best first")
+    models.add_argument("name", help="project name")
+    models.set_defaults(handler=cmd_models)
 
     worker = sub.add_parser("worker", parents=[common], help="run queued runs (the app starts one for you)")
     worker.add_argument("--once", action="store_true", help="run the queued runs, then exit")
@@ -43,8 +49,29 @@ def register(sub, common) -> None:
     cancel.set_defaults(handler=cmd_cancel)
 
 
+def _config_flags(parser, fields: list[dict]) -> None:
+    """One --flag per configuration field (bools as --x/--no-x, tuples comma separated)."""
+    for f in fields:
+        flags = ["--" + f["name"].replace("_", "-")] + ALIASES.get(f["name"], [])
+        help_text = f["help"].replace("%", "%%")
+        if f["kind"] == "bool":
+            parser.add_argument(*flags, dest=f["name"], action=argparse.BooleanOptionalAction, default=None,
+                                help=help_text)
+        elif f["kind"] == "tuple":
+            parser.add_argument(*flags, dest=f["name"], default=None, help=help_text + " (comma separated)")
+        else:
+            kind = {"int": int, "float": float}.get(f["kind"], str)
+            parser.add_argument(*flags, dest=f["name"], type=kind, default=None, choices=f.get("choices"),
+                                help=help_text)
+
+
 def config_from_args(args) -> TrainConfig:
     given = {f["name"]: getattr(args, f["name"]) for f in form_fields() if getattr(args, f["name"], None) is not None}
+    if getattr(args, "from_run", None) is not None:
+        if "model" in given:
+            raise UserError(f"both --model {given['model']} and --from-run {args.from_run} given: expected one; "
+                            "--from-run N is short for --model run:N")
+        given["model"] = f"run:{args.from_run}"
     try:
         return TrainConfig(**given)
     except ValueError as exc:
@@ -62,8 +89,9 @@ def cmd_train(args) -> dict:
     status = "queued" if args.background else "running"
     with S.begin() as s:
         run_id = create_finetune_run(s, args.name, config, name=args.run_name, status=status).id
+        coverage = coverage_line(s, args.name, config.model)
     if args.background:
-        out = {"run_id": run_id, "status": "queued"}
+        out = {"run_id": run_id, "status": "queued", "coverage": coverage}
         if worker_pid() is None:
             out["hint"] = "no worker is running for this home: start one with `python cli.py worker`"
         return out
@@ -72,7 +100,7 @@ def cmd_train(args) -> dict:
         run = run_repo.get_run(s, run_id)
         out = {"run_id": run_id, "status": run.status, "metrics": _brief(run.metrics), "checkpoint": run.checkpoint,
                "log": run.log_path, "trainable_params": run.trainable_params, "total_params": run.total_params,
-               "device": run.device, "error": run.error}
+               "device": run.device, "error": run.error, "coverage": (run.metrics or {}).get("coverage")}
     if out["status"] != "completed":
         from core.base.errors import CommandFailed
 
@@ -87,6 +115,58 @@ def _brief(metrics: dict | None) -> dict:
     if "per_label" in metrics:
         keep["per_label_f1"] = {k: round(v["f1-score"], 4) for k, v in metrics["per_label"].items()}
     return keep
+
+
+def coverage_line(session, project_name: str, model: str) -> dict:
+    from core.train.coverage import summary
+    from db import projects as project_repo
+
+    return summary(session, project_repo.get_project(session, project_name), model)
+
+
+def cmd_pretrain(args) -> dict:
+    from core.base.store import sessions
+    from core.runs.worker import run_foreground, worker_pid
+    from core.train.pretrain_run import create_pretrain_run
+    from db import runs as run_repo
+
+    given = {f["name"]: getattr(args, f["name"]) for f in pretrain_fields() if getattr(args, f["name"]) is not None}
+    try:
+        config = PretrainConfig(**given)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    S = sessions()
+    with S.begin() as s:
+        run_id = create_pretrain_run(s, args.name, config, name=args.run_name,
+                                     status="queued" if args.background else "running").id
+    if args.background:
+        out = {"run_id": run_id, "status": "queued"}
+        if worker_pid() is None:
+            out["hint"] = "no worker is running for this home: start one with `python cli.py worker`"
+        return out
+    run_foreground(run_id, "pretrain")
+    with S.begin() as s:
+        run = run_repo.get_run(s, run_id)
+        out = {"run_id": run_id, "status": run.status, "metrics": run.metrics, "checkpoint": run.checkpoint,
+               "log": run.log_path, "device": run.device, "error": run.error,
+               "next": f"python cli.py train {args.name} --from-run {run_id}"}
+    if out["status"] != "completed":
+        from core.base.errors import CommandFailed
+
+        raise CommandFailed(f"run {run_id} ended {out['status']}: {out['error'] or 'see ' + str(out['log'])}", out)
+    return out
+
+
+def cmd_models(args) -> dict:
+    from core.base.store import sessions
+    from core.train.models import find_models, rank
+    from db import projects as project_repo
+
+    with sessions().begin() as s:
+        project = project_repo.get_project(s, args.name)
+        rows = rank(s, project, find_models(s))
+    best = next((r for r in rows if r["recommended"]), None)
+    return {"project": args.name, "recommended": best["ref"] if best else None, "models": rows}
 
 
 def cmd_worker(args) -> dict:

@@ -128,7 +128,7 @@ class Annotation(Base):
 class Run(Base):
     __tablename__ = "runs"
     __table_args__ = (
-        CheckConstraint("kind IN ('finetune', 'icl', 'preannotate', 'learning_curve')", name="ck_runs_kind"),
+        CheckConstraint("kind IN ('finetune', 'icl', 'preannotate', 'learning_curve', 'pretrain')", name="ck_runs_kind"),
         CheckConstraint(
             "status IN ('queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted')",
             name="ck_runs_status",

@@ -193,6 +193,33 @@ def iter_labeled(
         last_id = ids[-1]
 
 
+def iter_texts(
+    session: Session, project: Project, splits: Iterable[str] | None = None, batch: int = 5000
+) -> Iterator[tuple[str, list[list[int]]]]:
+    """``(text, word offsets)`` of the project's samples in id order, streamed in batches."""
+    query = select(Sample.id, Sample.text, Sample.tokens).where(Sample.project_id == project.id)
+    if splits is not None:
+        query = query.where(Sample.split.in_(list(splits)))
+    last_id = 0
+    while True:
+        rows = session.execute(query.where(Sample.id > last_id).order_by(Sample.id).limit(batch)).all()
+        if not rows:
+            return
+        for r in rows:
+            yield r.text, r.tokens
+        last_id = rows[-1].id
+
+
+def text_fingerprint(session: Session, project: Project) -> tuple[int, int, int]:
+    """(samples, highest id, total text length): changes when samples are added or removed
+    (texts are never edited in place), so caches of per-text figures key on it."""
+    count, top, length = session.execute(
+        select(func.count(), func.coalesce(func.max(Sample.id), 0), func.coalesce(func.sum(func.length(Sample.text)), 0))
+        .where(Sample.project_id == project.id)
+    ).one()
+    return int(count), int(top), int(length)
+
+
 def annotations_of(session: Session, sample_id: int, source: str = "human") -> LabeledSample:
     sample = get_sample(session, sample_id)
     project = session.get(Project, sample.project_id)

@@ -18,6 +18,7 @@ HANDLERS: dict[str, str] = {
     "icl": "core.icl.runner:execute",
     "preannotate": "core.labeling.preannotate:execute",
     "learning_curve": "core.train.learning_curve:execute",
+    "pretrain": "core.train.pretrain_run:execute",
 }
 
 

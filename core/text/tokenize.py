@@ -19,6 +19,11 @@ _TOKEN = re.compile(
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 
 
+def is_cjk_char(ch: str) -> bool:
+    """True for one CJK ideograph, kana or full-width character (a word token of its own)."""
+    return _CJK_CHAR.fullmatch(ch) is not None
+
+
 def word_offsets(text: str) -> list[tuple[int, int]]:
     """Character offsets ``(start, end)`` of every word token in ``text``."""
     return [m.span() for m in _TOKEN.finditer(text)]

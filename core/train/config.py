@@ -31,7 +31,8 @@ def _f(default: Any, help: str, group: str = "basic", **meta) -> Any:
 class TrainConfig:
     model: str = field(
         default_factory=settings.default_encoder,
-        metadata={"help": "Hugging Face model id or a local folder with config, weights and tokenizer. "
+        metadata={"help": "Hugging Face model id, a local folder with config, weights and tokenizer, or run:N "
+                  "for the model an earlier run exported (e.g. a pretraining run). "
                   "Default: the packaged all-MiniLM-L6-v2.", "group": "basic"},
     )
     strategy: str = _f("full", "full: train every weight. freeze: freeze embeddings and the bottom layers. "
@@ -69,6 +70,16 @@ class TrainConfig:
     lora_dropout: float = _f(0.1, "lora: dropout on the adapter input.", only_for="lora", min=0.0, max=0.9)
     lora_targets: tuple[str, ...] = _f((), "lora: module names to adapt, comma separated; empty picks the "
                                        "architecture's attention query/value projections.", only_for="lora")
+    extend_vocabulary: bool = _f(False, "Add the project's characters (and frequent words) that the tokenizer maps to "
+                                 "[UNK] to its vocabulary, with new embedding rows that train in every strategy. "
+                                 "Needed for Chinese with the packaged English MiniLM.")
+    vocabulary_min_count: int = _f(3, "Vocabulary extension, space-delimited scripts: add an uncovered word when it "
+                                   "occurs at least this often (uncovered characters are always added).",
+                                   group="advanced", min=1, max=1_000_000)
+    vocabulary_max_words: int = _f(2000, "Vocabulary extension: at most this many whole words are added, the most "
+                                   "frequent first.", group="advanced", min=0, max=1_000_000)
+    ignore_coverage: bool = _f(False, "Train even when the tokenizer maps more than 30% of the project's words "
+                               "(characters, for Chinese) to [UNK].", group="advanced")
     fgm_epsilon: float = _f(0.0, "FGM adversarial training: size of the embedding perturbation "
                             "(1.0 is typical); 0 = off. Costs a second forward/backward per step.",
                             group="advanced", min=0.0, max=100.0)

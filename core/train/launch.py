@@ -27,6 +27,10 @@ def create_finetune_run(session, project_name: str, config: TrainConfig, name: s
         if parent.project_id != project.id:
             raise ValueError(f"continue_from is {config.continue_from}, a run of another project: "
                              f"pick a run of {project_name!r}")
+    # Refuses here (before anything is queued) when the tokenizer cannot represent the text.
+    from core.train.coverage import coverage_before_training
+
+    coverage_before_training(session, project, config)
     run = run_repo.create_run(session, project, "finetune", config.to_json(), status=status,
                               name=name or f"{config.strategy} · {_model_name(config.model)}",
                               parent_run_id=config.continue_from)

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from core.train.config import TrainConfig
 
+RUN_PREFIX = "run:"  # a model field naming an earlier run's exported model: run:12
+
 # Config attributes that carry dropout in the common encoder families.
 DROPOUT_ATTRIBUTES = ("hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout",
                       "dropout", "attention_dropout", "seq_classif_dropout")
@@ -16,13 +18,23 @@ def model_class(task: str):
     return AutoModelForTokenClassification if task == "ner" else AutoModelForSequenceClassification
 
 
-def _source(config: TrainConfig) -> str:
-    model = config.model.strip()
+def model_source(model: str) -> str:
+    """What ``from_pretrained`` loads for a model field: a local folder, a hub id, or ``run:N``
+    (the model an earlier run exported, e.g. a domain-adaptive pretraining run)."""
+    model = model.strip()
+    if model.startswith(RUN_PREFIX):
+        from core.train.models import run_model_folder
+
+        return run_model_folder(model)
     path = Path(model).expanduser()
     if path.exists() and not (path / "config.json").exists():
         raise ValueError(f"model folder {path} has no config.json: expected a Hugging Face model folder "
                          "(config.json, weights, tokenizer files); pick another folder or a model id")
     return str(path) if path.exists() else model
+
+
+def _source(config: TrainConfig) -> str:
+    return model_source(config.model)
 
 
 def load_config(config: TrainConfig, task: str, num_labels: int, multilabel: bool = False, id2label=None):
@@ -46,8 +58,14 @@ def load_config(config: TrainConfig, task: str, num_labels: int, multilabel: boo
 
 
 def load_tokenizer(config: TrainConfig):
+    return load_tokenizer_of(config.model)
+
+
+def load_tokenizer_of(model: str):
+    """The fast tokenizer of a model field (id, folder or ``run:N``)."""
     from transformers import AutoTokenizer
 
+    config = TrainConfig(model=model)
     try:
         tok = AutoTokenizer.from_pretrained(_source(config))
     except (OSError, ValueError) as exc:

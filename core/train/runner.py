@@ -12,6 +12,7 @@ from core.base import settings
 from core.base.store import sessions, to_example
 from core.train import data as D
 from core.train.callback import RunCallback
+from core.train.coverage import coverage_after_training, coverage_before_training, project_words
 from core.train.config import TrainConfig
 from core.train.device import choose_device
 from core.train.trainer import train_examples
@@ -23,6 +24,9 @@ from db import samples as sample_repo
 HOLD_OUT_SHARE = 0.1  # share of train held out as dev when a project has no dev split
 MIN_TRAIN_FOR_HOLD_OUT = 10
 TRAIN_IDS_FILE = "train_sample_ids.json"
+# Texts a vocabulary extension draws from: every split but test, labelled or not (test texts
+# never shape the model, so test scores stay honest).
+VOCABULARY_SPLITS = ["train", "dev", "unassigned"]
 
 
 def execute(run_id: int) -> None:
@@ -37,10 +41,12 @@ def execute(run_id: int) -> None:
         run_repo.heartbeat(s, run_id, device=device.describe())
         by_split = _examples(s, project)
         parent = _parent(s, config, project.id) if config.continue_from else None
+        coverage = coverage_before_training(s, project, config)
+        words = project_words(s, project, VOCABULARY_SPLITS) if config.extend_vocabulary else None
 
     out_dir = settings.runs_dir() / str(run_id)
     train, dev = by_split.get("train", []), by_split.get("dev", [])
-    notes: list[str] = []
+    notes: list[str] = [coverage["warning"]] if coverage.get("warning") else []
     init_from = None
     if parent is not None:
         init_from, labels, train, note = _continue(parent, labels, train, config)
@@ -63,7 +69,7 @@ def execute(run_id: int) -> None:
 
     callback = RunCallback(S, run_id)
     result = train_examples(config, train, dev, labels, task, out_dir, multilabel=multilabel,
-                            callback=callback, init_from=init_from, device=device)
+                            callback=callback, init_from=init_from, device=device, vocabulary_words=words)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / TRAIN_IDS_FILE).write_text(json.dumps(sorted(ex.id for ex in train if ex.id is not None)))
     metrics = dict(result.metrics)
@@ -72,7 +78,11 @@ def execute(run_id: int) -> None:
     metrics.update({"notes": notes + result.notes, "train_seconds": result.train_seconds,
                     "train_samples_per_second": result.train_samples_per_second, "steps": result.steps,
                     "dev_samples": len(dev), "train_samples": len(train)})
+    if result.vocabulary:
+        metrics["vocabulary"] = result.vocabulary
     with S.begin() as s:
+        metrics["coverage"] = coverage_after_training(s, project_repo.get_project_by_id(s, project.id), coverage,
+                                                      result.model_dir)
         done = {} if result.cancelled else {"progress": 1.0}
         run_repo.heartbeat(s, run_id, trainable_params=result.trainable_params, total_params=result.total_params,
                            peak_memory_mb=result.peak_memory_mb, labels_used=len(train), device=result.device,

@@ -6,6 +6,7 @@ built on the ``meta`` device (no weights are read, so it takes a moment, not a m
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from torch import nn
@@ -29,6 +30,10 @@ LORA_TARGETS = {
 }
 
 
+# Attribute set on an embedding weight of which only some rows train (see ``train_rows``).
+TRAINABLE_ROWS = "tagtune_trainable_rows"
+
+
 @dataclass(frozen=True)
 class ParamCount:
     trainable: int
@@ -46,18 +51,38 @@ def count(model: nn.Module) -> ParamCount:
     for p in model.parameters():
         total += p.numel()
         if p.requires_grad:
-            trainable += p.numel()
+            rows = getattr(p, TRAINABLE_ROWS, None)  # an embedding of which only new rows train
+            trainable += p.numel() if rows is None else len(rows) * p.shape[1]
     return ParamCount(trainable, total)
 
 
-def apply_strategy(model: nn.Module, config: TrainConfig, task: str) -> nn.Module:
+def apply_strategy(model: nn.Module, config: TrainConfig, task: str, new_token_ids: Sequence[int] = ()) -> nn.Module:
+    """``new_token_ids``: rows a vocabulary extension added to the input embeddings; they train
+    in every strategy (they start untrained, so a strategy that froze them would learn nothing
+    about the new tokens)."""
     if config.strategy == "full":
         return model
-    if config.strategy == "freeze":
-        return _freeze(model, config.freeze_layers)
-    if config.strategy == "bitfit":
-        return _bitfit(model)
-    return _lora(model, config, task)
+    if config.strategy == "lora":
+        return _lora(model, config, task, new_token_ids)
+    model = _freeze(model, config.freeze_layers) if config.strategy == "freeze" else _bitfit(model)
+    if new_token_ids:
+        train_rows(model.get_input_embeddings(), new_token_ids)
+    return model
+
+
+def train_rows(embedding: nn.Embedding, rows: Sequence[int]) -> None:
+    """Let only ``rows`` of a frozen embedding train: the weight gets gradients, and a hook zeroes
+    them outside ``rows``. Adam then leaves the other rows alone (zero moments give a zero step);
+    the parameter is marked so the trainer exempts it from weight decay, which would otherwise
+    shrink the frozen rows too, and ``count`` reports only the trainable rows."""
+    import torch
+
+    weight = embedding.weight
+    mask = torch.zeros((weight.shape[0], 1), dtype=weight.dtype)  # (rows, 1)
+    mask[list(rows)] = 1.0
+    weight.requires_grad_(True)
+    weight.register_hook(lambda grad: grad * mask.to(grad.device, grad.dtype))
+    setattr(weight, TRAINABLE_ROWS, tuple(rows))
 
 
 def encoder_layers(model: nn.Module) -> nn.ModuleList:
@@ -112,7 +137,7 @@ def lora_targets(model_type: str, config: TrainConfig) -> list[str]:
                      "attention projection names (e.g. query,value)")
 
 
-def _lora(model: nn.Module, config: TrainConfig, task: str) -> nn.Module:
+def _lora(model: nn.Module, config: TrainConfig, task: str, new_token_ids: Sequence[int] = ()) -> nn.Module:
     from peft import LoraConfig, TaskType, get_peft_model
 
     head = sorted({name.split(".")[0] for name in _head_parameter_names(model)})
@@ -123,6 +148,10 @@ def _lora(model: nn.Module, config: TrainConfig, task: str) -> nn.Module:
         lora_dropout=config.lora_dropout,
         target_modules=lora_targets(model.config.model_type, config),
         modules_to_save=head,  # the new head trains in full and is saved with the adapter
+        # New vocabulary rows train as peft "trainable tokens" of the input embedding: only those
+        # rows get a trainable delta (a full copy in modules_to_save would train and store all
+        # 30k rows), and merge_and_unload writes them into the plain exported embedding.
+        trainable_token_indices=list(new_token_ids) or None,
     )
     try:
         return get_peft_model(model, lora)

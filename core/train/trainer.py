@@ -24,7 +24,9 @@ from core.train.config import TrainConfig, training_arguments
 from core.train.device import Device, choose_device, peak_memory_mb, reset_peak_memory
 from core.train.model import load_model, load_tokenizer
 from core.train.sampler import ShuffledLengthBatches
-from core.train.strategies import apply_strategy, count
+from core.train.strategies import TRAINABLE_ROWS, apply_strategy, count
+from core.train.vocab import extend_for
+from core.text.coverage import WordCounts
 from core.base.types import Example
 
 
@@ -42,6 +44,7 @@ class TrainResult:
     steps: int
     cancelled: bool = False
     notes: list[str] = field(default_factory=list)
+    vocabulary: dict | None = None  # what a vocabulary extension added (core.train.vocab)
 
 
 class TagtuneTrainer(Trainer):
@@ -61,6 +64,12 @@ class TagtuneTrainer(Trainer):
         accumulation = self.args.gradient_accumulation_steps
         self.tokens_per_step = labelled_tokens_per_batch(features, self.args.train_batch_size) * accumulation
         self.loss_is_scaled_for_ga = True
+
+    def get_decay_parameter_names(self, model) -> list[str]:
+        """As transformers decides, minus embeddings of which only new rows train (weight decay
+        would shrink their frozen rows; see core.train.strategies.train_rows)."""
+        rows_only = {name for name, p in model.named_parameters() if hasattr(p, TRAINABLE_ROWS)}
+        return [name for name in super().get_decay_parameter_names(model) if name not in rows_only]
 
     def _get_train_sampler(self, train_dataset=None):
         """Batches of similar length in random order instead of transformers' random sampler
@@ -126,6 +135,7 @@ def train_examples(
     init_from: str | Path | None = None,
     device: Device | None = None,
     export: bool = True,
+    vocabulary_words: WordCounts | None = None,
 ) -> TrainResult:
     """Fine-tune on ``train``, pick the best checkpoint on ``dev`` (if any), export, score dev.
 
@@ -134,6 +144,7 @@ def train_examples(
     that sets ``cancelled_by_user`` makes the result ``cancelled`` and skips the export.
     ``init_from``: a plain model folder to start from (continue training), same labels.
     Writes ``out_dir/model`` (and ``out_dir/adapter`` for LoRA); checkpoints are removed.
+    ``vocabulary_words``: the texts a vocabulary extension draws from (default: train and dev).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -155,7 +166,15 @@ def train_examples(
     source = config.replace(model=str(init_from)) if init_from else config
     set_seed(config.seed)
     tokenizer = load_tokenizer(source)
-    model = apply_strategy(load_model(source, task, scheme.id2label, multilabel), config, task)
+    model = load_model(source, task, scheme.id2label, multilabel)
+    new_ids: tuple[int, ...] = ()
+    vocabulary = None
+    if config.extend_vocabulary:
+        extension = extend_for(model, tokenizer, config, vocabulary_words or WordCounts.of(
+            (ex.text, ex.tokens) for ex in train + dev))
+        new_ids, vocabulary = extension.token_ids, extension.vocabulary.to_json()
+        notes.append(extension.note())
+    model = apply_strategy(model, config, task, new_ids)
     params = count(model)
     train_features = D.encode(train, tokenizer, scheme, config.max_length, config.label_all_tokens)
     dev_features = D.encode(dev, tokenizer, scheme, config.max_length, config.label_all_tokens)
@@ -201,6 +220,7 @@ def train_examples(
         peak_memory_mb=peak_memory_mb(device), train_seconds=seconds,
         train_samples_per_second=n_samples / seconds if seconds else 0.0,
         device=device.describe(), steps=output.global_step, cancelled=cancelled, notes=notes,
+        vocabulary=vocabulary,
     )
 
 
