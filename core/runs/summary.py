@@ -15,6 +15,8 @@ def run_row(run: Run, task: str) -> dict:
     config = run.config or {}
     metrics = run.metrics or {}
     name, value = headline(task, metrics)
+    if run.kind == "pretrain":  # masked-LM pretraining has no task metric: its held-out loss
+        name, value = "loss", metrics.get("dev_loss")
     return {
         "id": run.id,
         "kind": run.kind,

@@ -31,6 +31,8 @@ from core.text.coverage import WordCounts
 from core.train.config import _check_field, _f
 
 PRETRAIN_SPLITS = ("train", "dev", "unassigned")  # never "test"
+EVALUATIONS_EVERY = 0.2  # the held-out loss is measured after every fifth of the steps (live curve)
+EVAL_MAX_TEXTS = 1000    # held-out texts at most, so measuring stays a small share of the run
 CHECKPOINT_FILE = "tagtune.json"
 
 
@@ -110,7 +112,8 @@ def pretraining_arguments(config: PretrainConfig, output_dir: str | Path, evalua
         seed=config.seed,
         logging_strategy="steps",
         logging_steps=config.log_every,
-        eval_strategy="epoch" if evaluate else "no",
+        eval_strategy="steps" if evaluate else "no",
+        eval_steps=EVALUATIONS_EVERY,  # a float below 1 is a share of the total steps
         save_strategy="no",  # the final weights are exported; nothing to pick between
         report_to=[],
         disable_tqdm=True,
@@ -239,7 +242,7 @@ def _hold_out(items: list, share: float, rng: random.Random) -> tuple[list, list
         return list(items), []
     order = list(range(len(items)))
     rng.shuffle(order)
-    n = max(1, round(len(items) * share))
+    n = min(EVAL_MAX_TEXTS, max(1, round(len(items) * share)))
     held = set(order[:n])
     return [x for i, x in enumerate(items) if i not in held], [items[i] for i in sorted(held)]
 

@@ -4,6 +4,7 @@ import streamlit as st
 from core.data.exporter import MEDIA_TYPES
 from core.data.formats import IMPORT_FORMATS
 from ui import data_view as view
+from ui.coverage_view import coverage_line
 from ui.state import require_project
 
 _preview = st.cache_data(max_entries=2, show_spinner="Checking the file…")(view.preview)  # not on every rerun
@@ -20,6 +21,8 @@ for col, split in zip(cols[2:], ("train", "dev", "test", "unassigned")):
     col.metric(split.capitalize(), f"{stats['splits'][split]:,}")
 if stats["labels"]:
     st.caption("Annotations per label: " + " · ".join(f"**{k}** {v:,}" for k, v in stats["labels"].items()))
+if stats["samples"]:
+    coverage_line(project)  # the default encoder's; the Train page shows the chosen model's
 
 browse, upload, splits, download = st.tabs(["Browse", "Import", "Splits", "Export"])
 

@@ -9,7 +9,9 @@ from db import projects as project_repo
 from db import samples as sample_repo
 from ui.run_live import ACTIVE, live_run
 from ui.state import query_int, require_project
+from ui.coverage_view import model_picker, pretrain_form, training_gate
 from ui.train_form import config_form, trainable_parameters
+from core.train.pretrain_run import create_pretrain_run
 
 st.title("Train")
 project = require_project("then import or label data")
@@ -19,14 +21,16 @@ with sessions().begin() as s:
     task, multilabel = p.task, p.multilabel
     labels = [l.name for l in project_repo.labels_of(s, p)]
     stats = sample_repo.stats(s, p)
-    runs = project_runs(s, project, kinds=["finetune"])
+    runs = project_runs(s, project, kinds=["finetune", "pretrain"])
 
 st.caption(f"{task}{' (multilabel)' if multilabel else ''} · {len(labels)} labels · "
            f"{stats['labeled']:,} labelled samples · splits: "
            + ", ".join(f"{k} {v:,}" for k, v in stats["splits"].items() if v))
 
 with st.container(key="train_form"):
-    config, problem = config_form(task, [r for r in runs if r["status"] == "completed"])
+    model_picker(project)
+    config, problem = config_form(task, [r for r in runs if r["status"] == "completed" and r["kind"] == "finetune"])
+    allowed = config is not None and training_gate(project, config)
     n_outputs = 1 + 2 * len(labels) if task == "ner" else len(labels)
     if config is not None:
         counted = trainable_parameters(config.to_json(), task, max(n_outputs, 1), multilabel)
@@ -42,7 +46,7 @@ with st.container(key="train_form"):
     else:
         st.error(problem)
     run_name = st.text_input("Run name (optional)", key="train_run_name")
-    start = st.button("Start training", type="primary", key="start_training", disabled=config is None,
+    start = st.button("Start training", type="primary", key="start_training", disabled=not allowed,
                       icon=":material/play_arrow:")
 
 if start and config is not None:
@@ -55,6 +59,25 @@ if start and config is not None:
         ensure_worker()
         st.query_params["run"] = str(run_id)
         st.rerun()
+
+with st.expander("Domain-adaptive pretraining: adapt the encoder to this project's texts first"):
+    st.caption("Continues masked-language-model training on the project's texts (labelled and unlabelled, never "
+               "the test split); new vocabulary rows learn what their characters mean. Fine-tune from the result "
+               "with model run:N (it is listed in the model picker once done).")
+    pre_config, pre_problem = pretrain_form(project)
+    if pre_problem:
+        st.error(pre_problem)
+    if st.button("Start pretraining", key="start_pretraining", disabled=pre_config is None,
+                 icon=":material/school:") and pre_config is not None:
+        try:
+            with sessions().begin() as s:
+                run_id = create_pretrain_run(s, project, pre_config).id
+        except (ValueError, LookupError) as exc:
+            st.error(str(exc))
+        else:
+            ensure_worker()
+            st.query_params["run"] = str(run_id)
+            st.rerun()
 
 shown = query_int("run")
 if shown not in {r["id"] for r in runs}:
