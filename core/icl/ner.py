@@ -34,7 +34,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
 )
 _BULLET = re.compile(r"^\s*(?:[-*•·>]+|\d+[.)]|[a-z][.)](?=\s))\s*", re.I)
 _QUOTES = "\"'`“”‘’«»"
-_NOTHING = {"none", "no entities", "no entity", "n/a", "nothing", "[]", "{}", "-"}
+_NOTHING = {"none", "no entities", "no entity", "n/a", "nothing", "[]", "{}", "-", "无", "没有"}
 
 
 @dataclass
@@ -51,7 +51,8 @@ class Located:
 
 
 def _key(word: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", word.casefold())
+    """Letters and digits of any script, case-folded: "P.E.R." -> "per", "人名" -> "人名"."""
+    return re.sub(r"[\W_]", "", word.casefold())
 
 
 def label_matcher(labels: list[str]):
@@ -118,7 +119,7 @@ def _line_pair(line: str, is_label) -> tuple[str, str] | None:
     paren = re.fullmatch(r"(.+?)\s*[(\[]([^()\[\]]+)[)\]]", line)  # "Paris (location)"
     if paren and is_label(paren.group(2)):
         return paren.group(2), paren.group(1)
-    for sep in (":", " - ", " – ", "=", "\t"):
+    for sep in (":", "：", " - ", " – ", "=", "\t"):  # "：" is the full-width colon of Chinese text
         if sep in line:
             left, right = (part.strip() for part in line.split(sep, 1))
             left_key = _clean(left)

@@ -78,6 +78,10 @@ class TrainConfig:
                                    group="advanced", min=1, max=1_000_000)
     vocabulary_max_words: int = _f(2000, "Vocabulary extension: at most this many whole words are added, the most "
                                    "frequent first.", group="advanced", min=0, max=1_000_000)
+    embedding_learning_rate: float = _f(0.0, "Peak learning rate of the input word embeddings; 0 uses the learning "
+                                        "rate above. Rows a vocabulary extension adds start untrained: a rate about "
+                                        "10x the body's lets them catch up within one run.", group="advanced",
+                                        min=0.0, max=1.0, step=1e-5, format="%.1e")
     ignore_coverage: bool = _f(False, "Train even when the tokenizer maps more than 30% of the project's words "
                                "(characters, for Chinese) to [UNK].", group="advanced")
     fgm_epsilon: float = _f(0.0, "FGM adversarial training: size of the embedding perturbation "

@@ -53,6 +53,8 @@ class TagtuneTrainer(Trainer):
     loss on the perturbed input. Works when the embeddings themselves are frozen."""
 
     fgm_epsilon: float = 0.0
+    embedding_learning_rate: float = 0.0  # 0: the embeddings train at the general learning rate
+    embedding_group_split = False
     # NER: labelled tokens in an average optimiser step (None: the model's own mean loss).
     tokens_per_step: float | None = None
 
@@ -64,6 +66,23 @@ class TagtuneTrainer(Trainer):
         accumulation = self.args.gradient_accumulation_steps
         self.tokens_per_step = labelled_tokens_per_batch(features, self.args.train_batch_size) * accumulation
         self.loss_is_scaled_for_ga = True
+
+    def create_optimizer(self, model=None):
+        """The optimizer transformers builds, with the input word embeddings moved to a group of
+        their own at ``embedding_learning_rate`` when one is set (the scheduler, built next, scales
+        every group alike)."""
+        optimizer = super().create_optimizer(model)
+        weight = (model or self.model).get_input_embeddings().weight
+        if not self.embedding_learning_rate or not weight.requires_grad or self.embedding_group_split:
+            return optimizer
+        for group in optimizer.param_groups:
+            if any(p is weight for p in group["params"]):
+                group["params"] = [p for p in group["params"] if p is not weight]
+                optimizer.add_param_group({**{k: v for k, v in group.items() if k != "params"},
+                                           "params": [weight], "lr": self.embedding_learning_rate})
+                break
+        self.embedding_group_split = True
+        return optimizer
 
     def get_decay_parameter_names(self, model) -> list[str]:
         """As transformers decides, minus embeddings of which only new rows train (weight decay
@@ -196,6 +215,7 @@ def train_examples(
         callbacks=callbacks,
     )
     trainer.fgm_epsilon = config.fgm_epsilon
+    trainer.embedding_learning_rate = config.embedding_learning_rate
     if task == "ner":
         trainer.weigh_tokens_alike(train_features)
     reset_peak_memory(device)

@@ -61,3 +61,18 @@ def test_only_the_new_rows_count_as_trainable(tiny_model, strategy):
     extension = extend(model, tokenizer, plan(tokenizer, WordCounts.of((e.text, e.tokens) for e in zh_examples())))
     model = apply_strategy(model, config, "ner", extension.token_ids)
     assert count(model).trainable == count(base).trainable + len(ZH_UNCOVERED) * 32
+
+
+def test_embeddings_can_learn_at_their_own_rate(tiny_model, tmp_path):
+    """embedding_learning_rate puts the word embeddings in an optimizer group of their own: with the
+    body at a negligible rate, only the embedding moves."""
+    config = TrainConfig(model=str(tiny_model), extend_vocabulary=True, max_steps=3, batch_size=4, warmup_ratio=0.0,
+                         learning_rate=1e-12, embedding_learning_rate=1e-2, weight_decay=0.0, seed=3)
+    result = train_examples(config, zh_examples(3), [], ZH_LABELS, "ner", tmp_path / "run")
+    trained = load_file(str(result.model_dir / "model.safetensors"))
+    base = load_file(str(tiny_model / "model.safetensors"))
+    key = "encoder.layer.0.attention.self.query.weight"
+    assert torch.allclose(trained["bert." + key], base[key], atol=1e-8)
+    start = _initial_rows(tiny_model, seed=3)
+    moved = (trained[EMBEDDING] - start).abs().amax(dim=1)
+    assert (moved[-len(ZH_UNCOVERED):] > 1e-3).all()
