@@ -29,6 +29,7 @@ from transformers import Trainer
 from core.base import settings
 from core.text.coverage import WordCounts
 from core.train.config import _check_field, _f
+from core.train.sampler import ShuffledLengthBatches
 
 PRETRAIN_SPLITS = ("train", "dev", "unassigned")  # never "test"
 EVALUATIONS_EVERY = 0.2  # the held-out loss is measured after every fifth of the steps (live curve)
@@ -154,6 +155,13 @@ class PretrainTrainer(Trainer):
     have a target, so the other 85% of that work is skipped. Models whose head is not a ``cls``
     (BERT) or ``lm_head`` (RoBERTa, XLM-R) module use their own loss."""
 
+    def _get_train_sampler(self, train_dataset=None):
+        """Batches of similar length in random order, as fine-tuning uses (core.train.sampler):
+        padding each batch to its longest text then wastes little."""
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        return ShuffledLengthBatches([len(f["input_ids"]) for f in dataset], self.args.train_batch_size,
+                                     self.args.seed)
+
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         head = getattr(model, "cls", None) or getattr(model, "lm_head", None)
         if head is None or return_outputs or "labels" not in inputs:
@@ -230,7 +238,9 @@ def pretrain_texts(config: PretrainConfig, items: list[tuple[str, Any]], out_dir
     cancelled = bool(getattr(callback, "cancelled_by_user", False))
     metrics: dict = {"train_loss": output.training_loss}
     if eval_items and not cancelled:
-        loss = trainer.evaluate()["eval_loss"]
+        last = [h for h in trainer.state.log_history if "eval_loss" in h]
+        at_end = last and last[-1].get("step") == output.global_step
+        loss = last[-1]["eval_loss"] if at_end else trainer.evaluate()["eval_loss"]
         metrics.update({"dev_loss": loss, "perplexity": math.exp(min(loss, 50.0)), "dev_texts": len(eval_items)})
     model_dir = None if cancelled else _export(trainer.model, tokenizer, out_dir, config, vocabulary)
     return PretrainResult(model_dir, metrics, notes, seconds, output.global_step, len(train_items),
