@@ -51,9 +51,11 @@ class EvaluateConfig:
                    bool(data.get("refresh", False)))
 
 
-def queue(session, run_id: int, split: str = "test", sample_ids=None, refresh: bool = False) -> Run:
+def queue(session, run_id: int, split: str = "test", sample_ids=None, refresh: bool = False,
+          status: str = "queued") -> Run:
     """The queued or running ``evaluate`` job for this run and split (or sample set); a new one
-    when there is none. Raises UserError for a run that cannot be scored."""
+    when there is none. Raises UserError for a run that cannot be scored. ``status="running"``
+    creates a job the caller runs in the foreground (no worker claims it)."""
     config = EvaluateConfig(run_id, split, tuple(sample_ids) if sample_ids is not None else None, refresh)
     target = run_repo.get_run(session, run_id)
     if target.status != "completed" or target.kind not in ("finetune", "icl") or (
@@ -62,13 +64,16 @@ def queue(session, run_id: int, split: str = "test", sample_ids=None, refresh: b
             f"run {run_id} cannot be evaluated: expected a completed fine-tuning or ICL run, found a "
             f"{target.status} {target.kind!r} run; wait for it to finish or pick another run"
         )
-    active = latest(session, run_id, split, config.sample_ids, statuses=run_repo.ACTIVE)
+    active = latest(session, run_id, split, config.sample_ids, statuses=run_repo.ACTIVE) if status == "queued" else None
     if active is not None:
         return active
     project = project_repo.get_project_by_id(session, target.project_id)
     what = f"{len(config.sample_ids)} {split} samples" if config.sample_ids else split
-    return run_repo.create_run(session, project, KIND, config.to_json(), name=f"score run {run_id} on {what}",
-                               parent_run_id=run_id)
+    job = run_repo.create_run(session, project, KIND, config.to_json(), name=f"score run {run_id} on {what}",
+                              parent_run_id=run_id, status=status)
+    if status == "running":
+        run_repo.mark_started(session, job.id, pid=None)
+    return job
 
 
 def latest(session, run_id: int, split: str, sample_ids=None, statuses=None) -> Run | None:

@@ -59,11 +59,16 @@ def cache_key(split: str, sample_ids=None) -> str:
 def cached(S: sessionmaker[Session], run_id: int, split: str, sample_ids=None) -> dict | None:
     """The cached evaluation when it is still valid, else None (cheap: indexed queries only)."""
     with S.begin() as s:
-        run = run_repo.get_run(s, run_id)
-        found = ((run.metrics or {}).get("eval") or {}).get(cache_key(split, sample_ids))
-        if not found:
-            return None
-        return found if found.get("fingerprint") == _state(s, run, split, sample_ids)[0] else None
+        return current(s, run_repo.get_run(s, run_id), split, sample_ids)
+
+
+def current(session: Session, run, split: str, sample_ids=None) -> dict | None:
+    """``cached`` inside a session, for a Run row."""
+    wanted = None if sample_ids is None else sorted({int(i) for i in sample_ids})
+    found = ((run.metrics or {}).get("eval") or {}).get(cache_key(split, wanted))
+    if not found:
+        return None
+    return found if found.get("fingerprint") == _state(session, run, split, wanted)[0] else None
 
 
 def evaluate(S: sessionmaker[Session], run_id: int, split: str = "test", refresh: bool = False,

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from core.icl.config import IclConfig
 from core.icl.infer import IclPredictor, IclPrediction
+from core.evaluation.coverage import coverage
 from core.evaluation.metrics import bio_pairs, classification_scores, ner_scores
 from core.base.store import sessions, to_example
 from core.train.device import choose_device
@@ -157,7 +158,7 @@ def summarise(task: str, labels: list[str], targets: list[Example], stored, conf
     seconds = [by_id[ex.id].seconds for ex in gold]
     metrics.update({
         "split": "unlabeled" if suggest else config.split,
-        "n": len(gold),
+        **coverage(ex.id for ex in gold),  # n and the fingerprint of the samples scored
         "seconds_per_sample": round(sum(seconds) / len(seconds), 4) if seconds else None,
         "shots": config.shots,
         "selection": config.selection,

@@ -30,7 +30,10 @@ def run_row(run: Run, task: str) -> dict:
         "metric": name,
         "value": value,
         "split": metrics.get("split"),
+        "n": metrics.get("n"),
+        "sample_fingerprint": metrics.get("sample_fingerprint"),
         "test_value": headline_on_test(task, metrics),
+        "test_n": n_on_test(metrics),
         "labels_used": run.labels_used,
         "seconds_per_sample": metrics.get("seconds_per_sample"),
         "progress": run.progress,
@@ -54,6 +57,13 @@ def headline_on_test(task: str, metrics: dict) -> float | None:
         return headline(task, metrics)[1]
     cached = ((metrics.get("eval") or {}).get("test") or {}).get("default")
     return headline(task, cached["report"])[1] if cached else None
+
+
+def n_on_test(metrics: dict) -> int | None:
+    """How many test samples ``headline_on_test`` covers."""
+    if metrics.get("split") == "test":
+        return metrics.get("n")
+    return ((metrics.get("eval") or {}).get("test") or {}).get("n")
 
 
 def _short_model(model: str | None) -> str | None:
