@@ -105,3 +105,29 @@ def execute(job_id: int) -> None:
     metrics.update({k: rep[k] for k in ("f1", "precision", "recall", "accuracy", "macro_f1") if k in rep})
     with S.begin() as s:
         run_repo.finish(s, job_id, "completed", metrics=metrics)
+
+
+@dataclass
+class EvalState:
+    """What the Evaluate page shows for a run and split: the evaluation, or the job behind it."""
+
+    result: dict | None  # the cached evaluation, when it is current
+    job_id: int | None = None  # the job scoring it now, or the last one that failed
+    job_status: str | None = None
+
+
+def state(S, run_id: int, split: str, refresh: bool = False) -> EvalState:
+    """The current evaluation, else the job computing it, queued here on first need. A job that
+    failed is reported, not retried on every visit (``refresh`` queues a new one)."""
+    with S.begin() as s:
+        active = latest(s, run_id, split, statuses=run_repo.ACTIVE)
+        if active is not None:
+            return EvalState(None, active.id, active.status)
+        current = report.current(s, run_repo.get_run(s, run_id), split)
+        if current is not None and not refresh:
+            return EvalState(current)
+        last = latest(s, run_id, split)
+        if last is not None and last.status != "completed" and not refresh:
+            return EvalState(None, last.id, last.status)
+        job = queue(s, run_id, split, refresh=refresh)
+        return EvalState(None, job.id, job.status)
