@@ -183,3 +183,18 @@ def queue_same_samples(session, run_ids: list[int], split: str = "test",
     queued = [jobs.queue(session, run_id, split, sample_ids=plan.sample_ids, status=status).id
               for run_id in plan.to_score]
     return plan, queued
+
+
+def icl_on_full_split(session, run_id: int, split: str = "test") -> int:
+    """Queue a new ICL run with ``run_id``'s settings on every labelled sample of ``split``."""
+    from dataclasses import replace
+
+    from core.icl.config import IclConfig
+    from core.icl.launch import create_icl_run
+
+    run = run_repo.get_run(session, run_id)
+    if run.kind != "icl":
+        raise UserError(f"run {run_id} is a {run.kind!r} run: expected an ICL run to repeat on the full split")
+    config = replace(IclConfig.from_json(run.config), split=split, limit=None, suggest=False)
+    project = project_repo.get_project_by_id(session, run.project_id)
+    return create_icl_run(session, project.name, config, name=f"{run.name} · full {split}").id

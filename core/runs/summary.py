@@ -22,6 +22,7 @@ def run_row(run: Run, task: str) -> dict:
         "name": run.name,
         "status": run.status,
         "strategy": config.get("strategy") if run.kind == "finetune" else None,
+        "limit": config.get("limit") if run.kind == "icl" else None,
         "model": _short_model(config.get("model") or config.get("lm")),
         "trainable_params": run.trainable_params,
         "total_params": run.total_params,
