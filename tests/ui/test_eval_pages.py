@@ -115,3 +115,22 @@ def test_marked_text_escapes_html(text):
     start = text.index("Bob")
     out = marked_text(text, [(start, start + 3, "PER")], set())
     assert "<script>" not in out and "&lt;script&gt;" in out and ">Bob<" in out
+
+
+def test_inspector_attributions_come_from_a_job(S, tmp_path, no_worker):
+    pid, run_id = tm.trained_ner_run(S, tmp_path)
+    with S.begin() as s:
+        row = next(sample_repo.iter_labeled(s, project_repo.get_project_by_id(s, pid), splits=["test"]))
+    at = page("inspect", project="toyner", run=run_id, sample=row.id)
+    assert not at.exception, at.exception
+    at.select_slider(key="attr_steps").set_value(16)
+    at.button(key="attr_go").click().run()
+    assert not at.exception, at.exception
+    assert not any("Attributions for" in m.value for m in at.markdown)  # queued, not computed in the page
+    job_id = run_queued(S, "attribution")
+    at.run()
+    assert not at.exception, at.exception
+    first_word = row.text[row.tokens[0][0]:row.tokens[0][1]]
+    assert any(f"Attributions for **&#x27;{first_word}&#x27; →" in m.value for m in at.markdown)
+    with S.begin() as s:
+        assert run_repo.get_run(s, job_id).config["steps"] == 16
