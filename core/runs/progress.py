@@ -28,10 +28,14 @@ class Progress:
     plan takes no share (the overall fraction waits while it runs, its own bar still moves).
     """
 
-    def __init__(self, sessions, run_id: int, plan: dict[str, float] | None = None) -> None:
+    def __init__(self, sessions, run_id: int, plan: dict[str, float] | None = None,
+                 stop_on_cancel: bool = True) -> None:
+        """Without a ``plan`` only the phase columns are written (training keeps its overall
+        fraction by steps); ``stop_on_cancel=False`` for callers that stop on their own (Trainer)."""
         self.S, self.run_id = sessions, run_id
         total = sum((plan or {}).values()) or 1.0
         self.plan = {name: share / total for name, share in (plan or {}).items()}
+        self.stop_on_cancel = stop_on_cancel
         self.name: str | None = None
         self._base = 0.0  # overall fraction reached before the current phase
         self._share = 0.0
@@ -58,16 +62,19 @@ class Progress:
 
     def done(self) -> None:
         self._write(phase=None, phase_progress=None, phase_started_at=None, progress=1.0)
+        self.name = None
 
     def cancelled(self) -> bool:
         with self.S.begin() as s:
             return run_repo.cancel_requested(s, self.run_id)
 
     def check_cancel(self) -> None:
-        if self.cancelled():
+        if self.stop_on_cancel and self.cancelled():
             raise Cancelled(f"run {self.run_id} was cancelled during {self.name or 'its start'}")
 
     def _write(self, **values) -> None:
         self._last_write = time.monotonic()
+        if not self.plan:
+            values.pop("progress", None)
         with self.S.begin() as s:
             run_repo.heartbeat(s, self.run_id, **values)

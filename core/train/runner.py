@@ -77,7 +77,8 @@ def execute(run_id: int) -> None:
                     "train_samples_per_second": result.train_samples_per_second, "steps": result.steps,
                     "dev_samples": len(dev), "train_samples": len(train)})
     with S.begin() as s:
-        done = {} if result.cancelled else {"progress": 1.0}
+        done = {"phase": None, "phase_progress": None, "phase_started_at": None}
+        done.update({} if result.cancelled else {"progress": 1.0})
         run_repo.heartbeat(s, run_id, trainable_params=result.trainable_params, total_params=result.total_params,
                            peak_memory_mb=result.peak_memory_mb, labels_used=len(train), device=result.device,
                            **done)
