@@ -21,13 +21,21 @@ def _kinds(kinds: tuple[str, ...]) -> str:
     return f"kind IN ({', '.join(repr(k) for k in kinds)})"
 
 
+def _has_kind_check() -> bool:
+    # Another revision of this round may have dropped ck_runs_kind already: widen it either way.
+    checks = sa.inspect(op.get_bind()).get_check_constraints("runs")
+    return any(c["name"] == "ck_runs_kind" for c in checks)
+
+
 def upgrade() -> None:
+    had_kind_check = _has_kind_check()
     # SQLite cannot alter a CHECK constraint: batch mode copies the table with the new one.
     with op.batch_alter_table("runs", schema=None, recreate="auto") as batch_op:
         batch_op.add_column(sa.Column("phase", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("phase_progress", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("phase_started_at", sa.DateTime(), nullable=True))
-        batch_op.drop_constraint("ck_runs_kind", type_="check")
+        if had_kind_check:
+            batch_op.drop_constraint("ck_runs_kind", type_="check")
         batch_op.create_check_constraint("ck_runs_kind", _kinds(NEW_KINDS))
         batch_op.create_check_constraint(
             "ck_runs_phase_progress", "phase_progress IS NULL OR (phase_progress >= 0 AND phase_progress <= 1)"
