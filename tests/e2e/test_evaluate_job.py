@@ -59,7 +59,7 @@ def test_evaluate_page_shows_progress_and_stays_usable(app, page, tmp_path):
     page.goto(app.url("evaluate", project="big", run=run_id))
     wait_for_app(page)
     bar = page.locator('.st-key-job_evaluate [data-testid="stProgress"]')
-    bar.wait_for()
+    bar.wait_for(timeout=120_000)  # the first visit of a server imports the libraries: long on a busy machine
     job = wait_for_job(S, lambda j: j.status == "running" and j.phase == "predicting" and j.pid)
     os.kill(job.pid, signal.SIGSTOP)
     try:
@@ -73,7 +73,7 @@ def test_evaluate_page_shows_progress_and_stays_usable(app, page, tmp_path):
             assert run_repo.get_run(s, job.id).status == "running"
 
         nav(page, "evaluate")
-        bar.wait_for()
+        bar.wait_for(timeout=120_000)
         assert "predicting" in page.locator(".st-key-job_evaluate").inner_text()
     finally:
         os.kill(job.pid, signal.SIGCONT)
