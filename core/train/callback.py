@@ -44,6 +44,15 @@ class Reporter(TrainerCallback):
     def phase_progress(self, done: int, total: int) -> None:
         """How far the current phase is (an ``on_progress(done, total)`` hook)."""
 
+    def evaluating(self, done: int, total: int) -> None:
+        """A dev evaluation has scored ``done`` of ``total`` (0 first): the inference path's
+        ``on_progress``. Each evaluation is its own phase, "evaluating k/n", with its own bar."""
+        if done == 0 or not (getattr(self, "_phase", None) or "").startswith("evaluating"):
+            self._evaluations = getattr(self, "_evaluations", 0) + 1
+            planned = getattr(self, "_planned", 0)
+            self.enter(f"evaluating {self._evaluations}" + (f"/{max(planned, self._evaluations)}" if planned else ""))
+        self.phase_progress(done, total)
+
     # -- phases seen from the Trainer
     def enter(self, name: str) -> None:
         """Report phase ``name`` once (repeated calls while in it write nothing)."""
@@ -72,15 +81,13 @@ class Reporter(TrainerCallback):
         self.enter("training")
 
     def on_prediction_step(self, args, state, control, eval_dataloader=None, **kwargs):
-        """One evaluation batch done: the dev evaluation is a phase with its own progress."""
-        if not (getattr(self, "_phase", "") or "").startswith("evaluating"):
-            self._evaluations += 1
-            self._eval_batches = 0
-            of = f"/{max(self._planned, self._evaluations)}" if self._planned else ""
-            self.enter(f"evaluating {self._evaluations}{of}")
-        self._eval_batches += 1
+        """Trainer's own evaluation loop: one batch done (counted in batches)."""
         total = len(eval_dataloader) if eval_dataloader is not None else 0
-        self.phase_progress(self._eval_batches, max(total, self._eval_batches))
+        if not (getattr(self, "_phase", None) or "").startswith("evaluating"):
+            self._eval_batches = 0
+            self.evaluating(0, total)
+        self._eval_batches += 1
+        self.evaluating(self._eval_batches, max(total, self._eval_batches))
 
     def on_evaluate(self, args, state, control, **kwargs):
         self.enter("saving" if control.should_save else "training")

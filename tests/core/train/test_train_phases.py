@@ -26,8 +26,20 @@ def test_phases_in_order_each_with_its_own_progress(tmp_path):
     assert between in ("saving", "training")
     for name in evaluations:
         steps = reporter.phase_steps[name]
-        assert steps[-1][0] == steps[-1][1] and [d for d, _ in steps] == list(range(1, len(steps) + 1))
+        assert steps[-1][0] == steps[-1][1] and [d for d, _ in steps] == list(range(len(steps)))  # 0 first, then each batch
     assert reporter.phase_steps["scoring dev"][-1] == (len(dev), len(dev))
+
+
+def test_an_evaluation_reported_by_the_inference_path_is_a_phase_of_its_own():
+    reporter = MemoryReporter()
+    reporter._planned = 2  # as on_train_begin finds for 2 planned evaluations
+    reporter.enter("training")
+    for done in (0, 16, 32):
+        reporter.evaluating(done, 32)
+    reporter.enter("training")
+    reporter.evaluating(0, 32)
+    assert reporter.phases == ["training", "evaluating 1/2", "training", "evaluating 2/2"]
+    assert reporter.phase_steps["evaluating 1/2"] == [(0, 32), (16, 32), (32, 32)]
 
 
 class Snapshots(RunCallback):
