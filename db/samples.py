@@ -392,3 +392,16 @@ def replace_suggestions(
         session.execute(insert(Annotation), rows)
 
 
+
+
+def labeled_versions(
+    session: Session, project: Project, splits: Iterable[str], sample_ids: Iterable[int] | None = None
+) -> list[tuple[int, int]]:
+    """(id, version) of the labelled samples of ``splits`` in id order: one indexed query, enough
+    to tell whether anything a cached score depends on has changed (a relabel bumps the version)."""
+    query = select(Sample.id, Sample.version).where(
+        Sample.project_id == project.id, Sample.split.in_(list(splits)), Sample.status == "labeled"
+    )
+    if sample_ids is not None:
+        query = query.where(Sample.id.in_(list(sample_ids)))
+    return [(int(i), int(v)) for i, v in session.execute(query.order_by(Sample.id))]
