@@ -70,8 +70,8 @@ def sniff_txt(data: bytes) -> str:
     lines = [l for l in lines if l.strip() and not l.startswith("-DOCSTART-")][:50]
     if lines and all(_looks_like_conll(l) for l in lines):
         return "conll"
-    if lines and all(l.startswith("__label__") for l in lines):
-        return "fasttext"
+    if lines and sum(l.startswith("__label__") for l in lines) * 2 >= len(lines):
+        return "fasttext"  # most lines labelled: unlabelled lines are allowed
     return "txt"
 
 
