@@ -15,7 +15,8 @@ their value exactly, quotes, HTML entities and double spaces included.
   are separated by ``|`` (commas are common inside label names such as conditions).
 - A ``split`` column sets each row's split; ``annotator`` and ``annotated_at`` columns set
   who labelled it and when. Every other column is kept in the sample's ``meta``, typed per
-  column as pandas would (all integers: int, all numbers: float, else text).
+  column as pandas would (all integers: int, all numbers: float, else text); an empty
+  cell is no value (the key is absent).
 - Export neutralises spreadsheet formulas (OWASP "CSV injection"): a cell starting with
   ``= + - @``, tab or carriage return gets a leading ``'`` (and a cell already starting with
   ``'`` followed by one of those, or by ``'``, gets one more); import removes exactly one.
@@ -254,6 +255,9 @@ def _type_meta(records: list[Record]) -> None:
     """Meta cells are text in the file: type each column as pandas would (ints, floats, JSON)."""
     if not records:
         return
+    for r in records:  # an empty cell is no value (export writes absent keys as empty cells)
+        if "" in r.meta.values():
+            r.meta = {k: v for k, v in r.meta.items() if v != ""}
     keys = list(dict.fromkeys(k for r in records for k in r.meta))
     for key in keys:
         values = [r.meta[key] for r in records if r.meta.get(key, "") != ""]
@@ -269,10 +273,7 @@ def _type_meta(records: list[Record]) -> None:
             continue
         for r in records:
             if key in r.meta:
-                if r.meta[key] == "":
-                    del r.meta[key]  # an empty cell of a number column: no value
-                else:
-                    r.meta[key] = convert(r.meta[key])
+                r.meta[key] = convert(r.meta[key])
 
 
 def _json_ok(value: str) -> bool:
