@@ -306,7 +306,8 @@ def check_split(value, line: int) -> tuple[str | None, LineError | None]:
     if value is None or value == "":
         return None, None
     if value not in SPLITS:
-        return None, LineError(line, f"unknown split {value!r}: expected one of {', '.join(SPLITS)}")
+        return None, LineError(line, f"unknown split {quote(value)}: expected one of {', '.join(SPLITS)}; "
+                                 "fix the split or leave it empty")
     return value, None
 
 
@@ -331,10 +332,11 @@ def snap_spans(
     errors: list[LineError] = []
     for start, end, label in raw:
         if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
-            errors.append(LineError(line, f"span offsets must be integers, found start={start!r} end={end!r}"))
+            errors.append(LineError(line, f"span offsets must be integers, found start={quote(start)} "
+                                    f"end={quote(end)}; fix the offsets"))
             continue
         if not isinstance(label, str) or not label.strip():
-            errors.append(LineError(line, f"span [{start}, {end}) has no label (found {label!r}); give it a label name"))
+            errors.append(LineError(line, f"span [{start}, {end}) has no label (found {quote(label)}); give it a label name"))
             continue
         if not 0 <= start < end <= len(text):
             errors.append(

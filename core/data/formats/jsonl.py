@@ -71,7 +71,7 @@ def json_error(exc: Exception, where: str = "") -> str:
         return f"JSON nested too deeply{where} (more than ~{_depth_hint()} levels); flatten the record"
     if isinstance(exc, json.JSONDecodeError):
         return (f"not valid JSON ({exc.msg} at column {exc.colno}){where}; is the line truncated? "
-                "expected one complete JSON object per line")
+                "expected one complete JSON object per line: fix or remove the line")
     return f"{exc}{where}"
 
 
@@ -126,7 +126,8 @@ class Reader:
         if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], dict):
             value = {"text": value[0], **value[1]}  # spaCy's (text, annotations) training tuples
         if not isinstance(value, dict):
-            return None, [LineError(line, f"expected a JSON object {{\"text\": ...}}, found a {type(value).__name__}")], None
+            return None, [LineError(line, f"expected a JSON object {{\"text\": ...}}, found a {type(value).__name__}; "
+                                 "write each sample as one object")], None
         if isinstance(value.get("data"), dict):
             from core.data.formats.labelstudio import read_task
 
@@ -177,7 +178,7 @@ class Reader:
         if "answer" in obj and "status" not in obj:
             if obj["answer"] not in ANSWERS:
                 return None, [LineError(line, f"unknown Prodigy answer {quote(obj['answer'])}: expected accept, "
-                                              "reject or ignore")], None
+                                              "reject or ignore; fix the answer")], None
             answer = Answer(obj["answer"], obj.get("_input_hash"), obj.get("_task_hash"))
         return record, [], answer
 
@@ -239,7 +240,8 @@ class Reader:
         words, tags = obj["tokens"], obj[key]
         if not isinstance(tags, list) or len(tags) != len(words):
             found = len(tags) if isinstance(tags, list) else type(tags).__name__
-            return None, [LineError(line, f"{key!r} must give one tag per token: {len(words)} tokens, found {found}")]
+            return None, [LineError(line, f"{key!r} must give one tag per token: {len(words)} tokens, found {found}; "
+                                          "fix the tags")]
         if not words:
             return None, [LineError(line, "the record has no tokens; remove it")]
         if any(not w.strip() for w in words):
@@ -275,7 +277,8 @@ def _span_like(value) -> bool:
 def _status(obj: dict, line: int, labelled: bool) -> tuple[str, LineError | None]:
     if "status" in obj:
         if obj["status"] not in STATUSES:
-            return "", LineError(line, f"unknown status {quote(obj['status'])}: expected one of {', '.join(STATUSES)}")
+            return "", LineError(line, f"unknown status {quote(obj['status'])}: expected one of {', '.join(STATUSES)}; "
+                                 "fix it or drop the key")
         return obj["status"], None
     return ("labeled" if labelled else "unlabeled"), None
 
@@ -465,7 +468,7 @@ def iter_json_values(text: str, reader: Reader) -> Iterator[tuple[int, object]]:
             value, end = _DECODER.raw_decode(text, p)
         except json.JSONDecodeError as exc:
             reader.errors.append(LineError(text.count("\n", 0, exc.pos) + 1, json_error(exc).replace(
-                "is the line truncated? expected one complete JSON object per line",
+                "is the line truncated? expected one complete JSON object per line: fix or remove the line",
                 "fix the JSON there (reading stopped at this point)")))
             reader.invalid += 1
             return None, None

@@ -61,7 +61,8 @@ def restore(cell: str) -> str:
 
 def parse_table(text: str, options: ParseOptions, delimiter: str) -> ParseResult:
     name = "TSV" if delimiter == "\t" else "CSV"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote never closed is an error, not a field swallowing the rest of the file
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
 
     def rows() -> Iterator[tuple[int, list[str] | csv.Error]]:
         while True:
