@@ -45,19 +45,21 @@ def write_bundle(project: str, out: TextIO, S: sessionmaker[Session] | None = No
                        for l in project_repo.labels_of(s, p)],
         }
         out.write(json.dumps(head, ensure_ascii=False) + "\n")
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
         for sample, anns in sample_repo.iter_for_bundle(s, p):
             row = {
                 "text": sample.text, "tokens": sample.tokens, "split": sample.split, "status": sample.status,
                 "meta": sample.meta or {}, "priority": sample.priority, "annotator": sample.annotator,
                 "seconds": sample.seconds_spent, "updated_at": _time(sample.updated_at),
                 "annotations": [
-                    {"label": name, "start": a.start_char, "end": a.end_char, "source": a.source,
+                    {"label": a.name, "start": a.start_char, "end": a.end_char, "source": a.source,
                      "annotator": a.annotator, "created_at": _time(a.created_at), "seconds": a.seconds,
                      "confidence": a.confidence}
-                    for a, name in anns
+                    for a in anns
                 ],
             }
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.write(dumps(row))
+            out.write("\n")
             count += 1
     return count
 

@@ -9,10 +9,8 @@ at once both succeed: the loser of the race retries once on the label's unique c
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import os
-import re
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +35,6 @@ from db.models import Sample
 IMPORT_ANNOTATOR = "import"
 PREVIEW_ROWS = 20
 DUPLICATES = ("keep", "skip")
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -63,10 +60,11 @@ class ImportRequest:
 
 
 def text_key(text: str) -> str:
-    """The normalised-text hash duplicates are found by: Unicode NFC, runs of whitespace as one
-    space, no outer whitespace (case is kept: "Apple" and "apple" differ for NER)."""
-    normal = _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
-    return hashlib.blake2b(normal.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    """The normalised text duplicates are found by (kept in a hash set): Unicode NFC, runs of
+    whitespace as one space, no outer whitespace (case is kept: "Apple" and "apple" differ)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
 
 
 def tag_names(value: str | None) -> tuple[str, ...] | None:

@@ -79,14 +79,47 @@ def to_seqeval(tag: str) -> str:
     return "O" if kind is None else f"{_PREFIX[prefix]}-{kind}"
 
 
+_SPELLING: dict[str, str] = {"O": "O"}  # tag -> seqeval spelling, filled as tags are seen
+
+
+def decode(tokens: Offsets, tags: list[str], detector: SchemeDetector | None = None,
+           openings: list[int] | None = None) -> list[Span]:
+    """Spans of a tagged sentence in any supported scheme, decoded by seqeval's get_entities;
+    ``detector`` (if given) takes the sentence, and ``openings`` receives its opening indices."""
+    # seqeval walks every tag with four calls each; the O's around the entities cannot change
+    # what it finds (it starts from O), so it reads only the stretch from first to last entity tag.
+    lo, hi = 0, len(tags) - 1
+    while lo <= hi and tags[lo] == "O":
+        lo += 1
+    if lo > hi:
+        return []
+    while tags[hi] == "O":
+        hi -= 1
+    window = tags[lo:hi + 1]
+    spelling = _SPELLING
+    try:
+        normal = [spelling[t] for t in window]
+    except KeyError:
+        for t in window:
+            if t not in spelling:
+                spelling[t] = to_seqeval(t)
+        normal = [spelling[t] for t in window]
+    entities = get_entities(normal)
+    if detector is not None:
+        found = detector.observe(window, entities)
+        if openings is not None:
+            openings += [i + lo for i in found]
+    return [Span(tokens[a + lo][0], tokens[b + lo][1], kind) for kind, a, b in entities]
+
+
 def tags_to_spans(tokens: Offsets, tags: list[str]) -> TagResult:
     """Spans of a tagged sentence in any supported scheme, decoded by seqeval.
 
     ``repaired`` counts I-/E- tags that opened an entity while the sentence marks
     beginnings with B- (BIO/IOBES): seqeval reads them as beginnings, and so do we.
     """
-    normal = [to_seqeval(t) for t in tags]
-    spans = [Span(tokens[a][0], tokens[b][1], kind) for kind, a, b in get_entities(normal)]
+    spans = decode(tokens, tags)
+    normal = [_SPELLING.get(t) or to_seqeval(t) for t in tags]
     return TagResult(spans, count_openings(normal) if any(t[0] == "B" for t in normal) else 0)
 
 
@@ -128,61 +161,55 @@ class SchemeDetector:
     """Feed every sentence's tags; ``report()`` names the scheme of the whole file.
 
     The scheme is decided per file, not per sentence: an ``I-`` that opens an entity is the
-    scheme itself in IOB1/IOE/IO files, and a repair in BIO/IOBES files.
+    scheme itself in IOB1/IOE/IO files, and a repair in BIO/IOBES files. The facts are read off
+    the entities seqeval finds, so detecting costs little beside decoding.
     """
 
     def __init__(self) -> None:
-        self.prefixes: set[str] = set()
+        self.tags: set[str] = set()  # every distinct tag seen
         self.b_after_other = False  # a B- not right after a tag of its own type: BIO, not IOB1
-        self.i_without_e = False  # an entity that ends without E-: IOE1, not IOE2
-        self.openings = 0  # I-/E- tags that open an entity
+        self.i_without_e = False  # an entity that ends on I-/M-: IOE1, not IOE2
+        self.openings = 0  # I-/E-/M-/L- tags that open an entity
 
-    def add(self, tags: Iterable[str]) -> list[int]:
+    def add(self, tags: list[str]) -> list[int]:
         """Take one sentence; returns the indices of the I-/E- tags that open an entity."""
-        prev_prefix, prev_kind = "O", None
-        openings: list[int] = []
-        for i, tag in enumerate(tags):
-            if tag == "O":
-                if prev_prefix in "IM" and prev_kind is not None:
-                    self.i_without_e = True
-                prev_prefix, prev_kind = "O", None
-                continue
-            prefix, kind = tag[0], tag[2:]
-            self.prefixes.add(prefix)
-            if prefix == "B" and prev_kind != kind:
+        normal = [to_seqeval(t) for t in tags]
+        return self.observe(tags, get_entities(normal))
+
+    def observe(self, tags: list[str], entities: list[tuple[str, int, int]]) -> list[int]:
+        """Take one sentence and the entities seqeval found in it."""
+        self.tags.update(tags)
+        openings = []
+        for kind, first, last in entities:
+            prefix = tags[first][0]
+            if prefix in "IEML":
+                openings.append(first)
+            elif prefix == "B" and not (first and tags[first - 1] != "O" and tags[first - 1][2:] == kind):
                 self.b_after_other = True
-            if prefix in "IMEL":
-                if prev_kind != kind or prev_prefix in "ELSUW":
-                    self.openings += 1
-                    openings.append(i)
-                if prev_prefix in "IM" and prev_kind is not None and prev_kind != kind:
-                    self.i_without_e = True
-            elif prev_prefix in "IM" and prev_kind is not None:
+            if tags[last][0] in "IM":
                 self.i_without_e = True
-            prev_prefix, prev_kind = prefix, kind
-        if prev_prefix in "IM" and prev_kind is not None:
-            self.i_without_e = True
+        self.openings += len(openings)
         return openings
 
     def report(self) -> SchemeReport:
-        p = self.prefixes
+        p = {t[0] for t in self.tags if t != "O"}
         if not p:
             return SchemeReport("none")
         if p & {"L", "U"}:
-            return SchemeReport("BILOU", self._repairs())
+            return SchemeReport("BILOU", self._repairs(p))
         if "W" in p:
-            return SchemeReport("BMEWO", self._repairs())
+            return SchemeReport("BMEWO", self._repairs(p))
         if "M" in p:
-            return SchemeReport("BMES", self._repairs())
+            return SchemeReport("BMES", self._repairs(p))
         if p & {"E", "S"}:
             if "B" not in p and "S" not in p:
                 return SchemeReport("IOE1" if self.i_without_e else "IOE2")
-            return SchemeReport("IOBES", self._repairs())
+            return SchemeReport("IOBES", self._repairs(p))
         if "B" not in p:
             return SchemeReport("IO")
         if not self.b_after_other and self.openings:
             return SchemeReport("IOB1")
         return SchemeReport("BIO", self.openings)
 
-    def _repairs(self) -> int:
-        return self.openings if "B" in self.prefixes else 0
+    def _repairs(self, prefixes: set[str]) -> int:
+        return self.openings if "B" in prefixes else 0

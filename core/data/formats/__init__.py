@@ -147,3 +147,42 @@ def _decode_entities(record: Record) -> None:
     if new == record.text:
         return
     remap_offsets(record, new)
+
+
+def columns_of(data: bytes, fmt: str) -> list[str]:
+    """The column names (CSV/TSV/Excel header, Parquet schema) or keys of the first record
+    (JSON/JSONL) a file offers as text and label columns; [] when it has none or is unreadable."""
+    import csv
+    import io
+    import json
+
+    try:
+        if fmt in ("csv", "tsv"):
+            head = decode(data[:65536]).text or ""
+            row = next(csv.reader(io.StringIO(head, newline=""), delimiter="\t" if fmt == "tsv" else ","), [])
+            return [c.strip() for c in row if c.strip()]
+        if fmt == "xlsx":
+            from openpyxl import load_workbook
+
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            row = next(book.worksheets[0].iter_rows(values_only=True), ())
+            book.close()
+            return [str(c).strip() for c in row if c is not None and str(c).strip()]
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(io.BytesIO(data)).names)
+        if fmt in ("jsonl", "json"):
+            from core.data.formats.jsonl import Reader, iter_json_values
+
+            text = decode(data[:1_000_000]).text or ""
+            if fmt == "jsonl":
+                first = json.loads(next(l for _, l in iter_lines(text) if l.strip()))
+            else:
+                first = next(iter(v for _, v in iter_json_values(text, Reader(ParseOptions()))), None)
+            if isinstance(first, dict) and isinstance(first.get("data"), dict):
+                first = first["data"]
+            return [k for k in first if not k.startswith("_")] if isinstance(first, dict) else []
+    except Exception:  # noqa: BLE001 - a hint for the form only; the import reports the real problem
+        return []
+    return []

@@ -19,7 +19,7 @@ from typing import TextIO
 from core.data.formats.base import (
     FILE_LEVEL, Errors, LineError, ParseOptions, ParseResult, Record, Warnings, iter_lines, quote,
 )
-from core.text.spans import SchemeDetector, TagError, spans_to_bio, split_tag, tags_to_spans
+from core.text.spans import SchemeDetector, TagError, decode, spans_to_bio, split_tag
 from core.text.tokenize import join_words
 from core.base.types import Span
 
@@ -28,105 +28,103 @@ REPAIR_WARNING = ("{n} I-/E- tag{s} that opened an entity (right after O or anot
                   "beginning, as seqeval reads them: the rest of the file marks beginnings with B-")
 
 
-def _tag_problem(tag: str, cache: dict[str, str | None]) -> str | None:
-    """The error for a tag no scheme reads, or None; cached because files use few distinct tags."""
-    if tag not in cache:
-        try:
-            split_tag(tag)
-            cache[tag] = None
-        except TagError as exc:
-            cache[tag] = str(exc)
-    return cache[tag]
-
-
-class _Sentences:
-    """Collects tokens into sentences, decodes each, and remembers what the whole file uses."""
-
-    def __init__(self) -> None:
-        self.records: list[Record] = []
-        self.detector = SchemeDetector()
-        self.opening_lines: list[int] = []  # first lines where an I-/E- opened an entity
-        self.words: list[str] = []
-        self.tags: list[str] = []
-        self.first_line = 0
-        self.bad = False
-        self.entity = False
-        self.invalid = 0
-
-    def add(self, number: int, token: str, tag: str) -> None:
-        if not self.words:
-            self.first_line = number
-        self.words.append(token)
-        self.tags.append(tag)
-        if tag != "O":
-            self.entity = True
-
-    def flush(self) -> None:
-        if self.words:
-            if self.bad:
-                self.invalid += 1
-            else:
-                self.records.append(self._record())
-        self.words, self.tags, self.bad, self.entity = [], [], False, False
-
-    def _record(self) -> Record:
-        text, offsets = join_words(self.words)
-        if not self.entity:
-            return Record(self.first_line, text, offsets, [], status="labeled")
-        openings = self.detector.add(self.tags)
-        if openings and len(self.opening_lines) < 10:
-            # a sentence's lines are consecutive, so token i sits on first_line + i
-            self.opening_lines += [self.first_line + i for i in openings][: 10 - len(self.opening_lines)]
-        return Record(self.first_line, text, offsets, tags_to_spans(offsets, self.tags).spans, status="labeled")
-
-
 def parse_conll(text: str, options: ParseOptions) -> ParseResult:
     if options.task != "ner":
         return ParseResult([], [LineError(FILE_LEVEL, "CoNLL files hold NER tags: import them into an NER project")])
     errors = Errors()
-    tag_cache: dict[str, str | None] = {"O": None}
-    out = _Sentences()
+    known = {"O"}  # tags already checked
+    problems: dict[str, str | None] = {}
+    detector = SchemeDetector()
+    opening_lines: list[int] = []  # first lines where an I-/E- opened an entity
+    records: list[Record] = []
+    words: list[str] = []
+    tags: list[str] = []
+    first_line, bad, entity, invalid = 0, False, False, 0
+
+    def flush() -> None:
+        nonlocal words, tags, bad, entity, invalid
+        if words:
+            if bad:
+                invalid += 1
+            else:
+                records.append(_record(first_line, words, tags, entity, detector, opening_lines))
+        words, tags, bad, entity = [], [], False, False
+
     for number, line in iter_lines(text):
-        cols = line.split("\t") if "\t" in line else line.split()
+        tab = line.find("\t")
+        if tab > 0 and line.find("\t", tab + 1) < 0:  # the common case, `token<TAB>tag`
+            tag = line[tab + 1:]
+            token = line[:tab]
+            if tag in known and not token[0].isspace() and not token[-1].isspace() and token != DOCSTART:
+                if not words:
+                    first_line = number
+                words.append(token)
+                tags.append(tag)
+                if tag != "O":
+                    entity = True
+                continue
+        cols = line.split("\t") if tab >= 0 else line.split()
         while cols and not cols[-1].strip():  # a trailing tab is not an empty tag column
             cols.pop()
         if not cols:
-            out.flush()
+            flush()
             continue
         token = cols[0].strip()
         if token == DOCSTART:
-            out.flush()
+            flush()
             continue
+        if not words:
+            first_line = number
+        tag = cols[-1].strip() if len(cols) > 1 else ""
+        problem = None
         if len(cols) < 2:
-            out.add(number, token, "O")
-            errors.append(LineError(number, f"too few columns: expected a token and a tag separated by a tab or "
-                                            f"spaces, found {quote(line.strip())}; add the tag (O for none)"))
-            out.bad = True
-            continue
-        tag = cols[-1].strip()
-        problem = _tag_problem(tag, tag_cache)
+            problem = (f"too few columns: expected a token and a tag separated by a tab or spaces, found "
+                       f"{quote(line.strip())}; add the tag (O for none)")
+        elif tag not in known:
+            if tag not in problems:
+                try:
+                    split_tag(tag)
+                    problems[tag] = None
+                except TagError as exc:
+                    problems[tag] = str(exc)
+            problem = problems[tag]
+            if problem is None:
+                known.add(tag)
+        if problem is None and not token:
+            problem = f"the token is blank (found {quote(cols[0])} before the tag {tag!r}); remove the line"
         if problem:
             errors.append(LineError(number, problem))
-            out.add(number, token or "?", "O")
-            out.bad = True
+            words.append(token or "?")
+            tags.append("O")
+            bad = True
             continue
-        if not token:
-            errors.append(LineError(number, f"the token is blank (found {quote(cols[0])} before the tag {tag!r}); "
-                                            "remove the line"))
-            out.add(number, "?", "O")
-            out.bad = True
-            continue
-        out.add(number, token, tag)
-    out.flush()
-    report = out.detector.report()
+        words.append(token)
+        tags.append(tag)
+        if tag != "O":
+            entity = True
+    flush()
+    report = detector.report()
     warnings = Warnings()
     if report.repaired:
-        for i, number in enumerate(out.opening_lines):
+        for i, number in enumerate(opening_lines):
             warnings.add(REPAIR_WARNING, number, report.repaired if i == 0 else 0)
-    if not out.records and not errors:
+    if not records and not errors:
         errors.append(LineError(FILE_LEVEL, "found no sentences: expected lines of `token<TAB>tag`, "
                                             "a blank line between sentences"))
-    return ParseResult(out.records, errors, warnings.as_list(), out.invalid, scheme=report.scheme)
+    return ParseResult(records, errors, warnings.as_list(), invalid, scheme=report.scheme)
+
+
+def _record(first_line: int, words: list[str], tags: list[str], entity: bool, detector: SchemeDetector,
+            opening_lines: list[int]) -> Record:
+    text, offsets = join_words(words)
+    if not entity:
+        return Record(first_line, text, offsets, [], status="labeled")
+    openings: list[int] = []
+    spans = decode(offsets, tags, detector, openings)
+    if openings and len(opening_lines) < 10:
+        # a sentence's lines are consecutive, so token i sits on first_line + i
+        opening_lines += [first_line + i for i in openings][: 10 - len(opening_lines)]
+    return Record(first_line, text, offsets, spans, status="labeled")
 
 
 def conll_tokens(sample) -> list[tuple[str, tuple[int, int]]]:
