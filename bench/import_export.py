@@ -52,11 +52,12 @@ def timed(fn):
     return result, time.perf_counter() - start, time.process_time() - cpu
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | tuple = ()) -> dict:
+    """Run the bench; ``argv`` are its flags (none when another bench calls it)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sentences", type=int, default=100_000)
     parser.add_argument("--formats", default=",".join(FORMATS), help=f"any of {','.join(FORMATS)}")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(list(argv))
     chosen = [f.strip() for f in args.formats.split(",") if f.strip()]
     if not WNUT.exists():
         print(f"skipped: {WNUT} is not present (see ../shared/data/README.md)")
@@ -130,4 +131,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

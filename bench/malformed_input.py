@@ -110,17 +110,26 @@ def peak_memory(folder: Path, megabytes: int) -> dict:
     return {**json.loads(proc.stdout.strip().splitlines()[-1]), "file_mb": path.stat().st_size / 1e6}
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | tuple = ()) -> dict:
+    """Run the bench; ``argv`` are its flags (none when another bench calls it)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--big-mb", type=int, default=10, help="size of the all-bad file (default 10 MB)")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        os.environ["TAGTUNE_HOME"] = str(folder / "home")
-        os.environ["TAGTUNE_NO_DEMO"] = "1"
-        os.environ.pop("TAGTUNE_DB_URL", None)
-        corpus = run_corpus(folder / "corpus")
-        big = peak_memory(folder, args.big_mb)
+    args = parser.parse_args(list(argv))
+    saved = {k: os.environ.get(k) for k in ("TAGTUNE_HOME", "TAGTUNE_NO_DEMO", "TAGTUNE_DB_URL")}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            os.environ["TAGTUNE_HOME"] = str(folder / "home")
+            os.environ["TAGTUNE_NO_DEMO"] = "1"
+            os.environ.pop("TAGTUNE_DB_URL", None)
+            corpus = run_corpus(folder / "corpus")
+            big = peak_memory(folder, args.big_mb)
+    finally:  # a caller (bench/chaos.py) gets its environment back
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     for failure in corpus["failures"][:40]:
         print(f"  {failure}")
     share = corpus["line_and_fix_share"]
@@ -141,4 +150,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

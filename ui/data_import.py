@@ -32,11 +32,15 @@ def render(project: str, info: view.ProjectInfo) -> None:
         _last_report(None)
         return
     data = file.getvalue()
+    if view.is_bundle(file.name):
+        _bundle(data)
+        return
     try:
         request = view.import_request(project, file.name, fmt, split_to, text_col, label_col, skip, duplicates,
                                       decode, tag_names)
     except UserError as exc:
-        st.error(str(exc))
+        st.error("These import options cannot be used:")
+        st.text(str(exc))
         return
     check = _preview(request, data)
     _show_preview(check)
@@ -75,8 +79,9 @@ def _show_preview(check: dict) -> None:
         if total > len(check["errors"]):
             st.caption(f"The first {len(check['errors']):,} of {total:,} problems:")
         st.dataframe(check["errors"], hide_index=True, width="stretch", key="import_errors")
-    for warning in check["warnings"]:
-        st.warning(view.warning_text(warning))
+    for warning in check["warnings"]:  # file contents can be quoted: shown as text, in a frame
+        with st.container(border=True):
+            st.text("⚠ " + view.warning_text(warning))
     st.dataframe(check["rows"], hide_index=True, width="stretch", key="import_preview")
 
 
@@ -84,8 +89,23 @@ def _last_report(done_key: str | None) -> None:
     """The report of the last import, while its file is still the one chosen (or none is)."""
     report = st.session_state.get("import_report")
     if report and (done_key is None or st.session_state.get("import_done") == done_key):
-        added = f"; added labels {', '.join(report['labels_added'])}" if report["labels_added"] else ""
         dupes = report.get("duplicates") or {}
         skipped = f"; {view.plural(dupes['skipped'], 'duplicate')} skipped" if dupes.get("skipped") else ""
-        st.success(f"Imported {view.plural(report['imported'], 'sample')} (skipped {report['skipped']:,}){added}"
-                   f"{skipped}", icon=None)
+        st.success(f"Imported {view.plural(report['imported'], 'sample')} (skipped {report['skipped']:,}){skipped}")
+        if report["labels_added"]:
+            st.text("Labels added: " + ", ".join(report["labels_added"]))  # user strings: text, not Markdown
+
+
+def _bundle(data: bytes) -> None:
+    """A .tagtune file is a whole project: it becomes a new project, not samples of this one."""
+    st.info("This is a project bundle: it creates a new project with its labels, samples and annotations.")
+    name = st.text_input("Name of the new project (empty: the name in the bundle)", key="bundle_name")
+    if st.button("Create the project", type="primary", key="bundle_go"):
+        report = view.import_bundle(data, name)
+        if report["errors"]:
+            st.error("Nothing was created:")
+            st.dataframe(report["errors"], hide_index=True, width="stretch", key="bundle_errors")
+        else:
+            st.success(f"Created the project with {view.plural(report['imported'], 'sample')}; choose it in the "
+                       "sidebar:")
+            st.text(report["project"])

@@ -16,7 +16,7 @@ PAGE_SIZE = 25
 ANY = "any"
 SPLIT_CHOICES = (ANY, "train", "dev", "test", "unassigned")
 STATUS_CHOICES = (ANY, "unlabeled", "labeled", "skipped")
-UPLOAD_TYPES = sorted(ext.lstrip(".") for ext, fmt in formats.EXTENSIONS.items() if fmt != "bundle")
+UPLOAD_TYPES = sorted(ext.lstrip(".") for ext in formats.EXTENSIONS)
 FROM_FILE = "from the file (else unassigned)"
 DEFAULT_COLUMN = "(default)"
 COLUMN_FORMATS = ("csv", "tsv", "xlsx", "jsonl", "json", "parquet")
@@ -146,6 +146,20 @@ def preview(request: importer.ImportRequest, data: bytes) -> dict:
     except UserError as exc:
         return {"format": request.fmt or "?", "records": 0, "invalid": 0, "labels": [], "warnings": [], "rows": [],
                 "errors": [{"line": 0, "message": str(exc)}], "error_count": 1, "scheme": None, "duplicates": None}
+
+
+def is_bundle(filename: str) -> bool:
+    return filename.lower().endswith(".tagtune")
+
+
+def import_bundle(data: bytes, name: str) -> dict:
+    """Create a project from a bundle; {"project", "imported", "errors"} (errors: nothing written)."""
+    from core.data.bundle import import_bundle as load
+
+    try:
+        return load(data, name.strip() or None)
+    except UserError as exc:
+        return {"project": None, "imported": 0, "errors": [{"line": 0, "message": str(exc)}]}
 
 
 def run_import(request: importer.ImportRequest, data: bytes) -> dict:

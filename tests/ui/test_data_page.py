@@ -117,3 +117,13 @@ def test_export_offers_every_format_of_the_task_and_names_the_file(project):
 
     data, report, name = data_view.export("News", "bundle", "any")
     assert name == "News.tagtune" and report["exported"] == 40
+
+
+def test_a_bundle_uploaded_on_the_data_page_creates_a_project(project):
+    from ui import data_view
+
+    data, _, name = data_view.export("News", "bundle", "any")
+    assert data_view.is_bundle(name)
+    report = data_view.import_bundle(data, "News copy")
+    assert report["errors"] == [] and report["imported"] == 40
+    assert data_view.import_bundle(data, "News copy")["errors"][0]["message"].startswith("a project named")
