@@ -52,9 +52,11 @@ def parse_conll(text: str, options: ParseOptions) -> ParseResult:
 
     for number, line in iter_lines(text):
         tab = line.find("\t")
-        if tab > 0 and line.find("\t", tab + 1) < 0:  # the common case, `token<TAB>tag`
-            tag = line[tab + 1:]
-            token = line[:tab]
+        cut = tab if tab >= 0 else line.find(" ")
+        # the common cases, `token<TAB>tag` and `token tag` (MSRA, NCRF++): two lookups
+        if cut > 0 and line.find("\t" if tab >= 0 else " ", cut + 1) < 0:
+            tag = line[cut + 1:]
+            token = line[:cut]
             if tag in known and not token[0].isspace() and not token[-1].isspace() and token != DOCSTART:
                 if not words:
                     first_line = number

@@ -557,11 +557,16 @@ def write_jsonl(samples: Iterable, out: TextIO, task: str) -> int:
 
 def write_json(samples: Iterable, out: TextIO, task: str) -> int:
     """The same records as JSONL, as one JSON array (one record a line, so it diffs well)."""
+    return write_array((export_record(s, task) for s in samples), out)
+
+
+def write_array(objects: Iterable[dict], out: TextIO) -> int:
+    """A JSON array written one element a line; returns the count."""
     count = 0
     out.write("[")
-    for s in samples:
+    for obj in objects:
         out.write(",\n" if count else "\n")
-        out.write(_ENCODE(export_record(s, task)))
+        out.write(_ENCODE(obj))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count

@@ -11,7 +11,6 @@ task's ``meta``, human annotations as one annotation.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import TextIO
 
@@ -120,11 +119,6 @@ def task_of(s, task: str) -> dict:
 
 def write_labelstudio(samples: Iterable, out: TextIO, task: str) -> int:
     """A JSON array of Label Studio tasks, one a line."""
-    count = 0
-    out.write("[")
-    for s in samples:
-        out.write(",\n" if count else "\n")
-        out.write(json.dumps(task_of(s, task), ensure_ascii=False))
-        count += 1
-    out.write("\n]\n" if count else "]\n")
-    return count
+    from core.data.formats.jsonl import write_array
+
+    return write_array((task_of(s, task) for s in samples), out)
