@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, Text, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.errors import Conflict, NotFound
@@ -422,8 +422,10 @@ def replace_suggestions(
 def iter_for_bundle(session: Session, project: Project, batch: int = 5000) -> Iterator[tuple]:
     """Every sample in id order (a row of its columns) with all its annotations (every source,
     rows with the label name): what a project bundle carries. Plain rows, no ORM objects."""
-    columns = (Sample.id, Sample.text, Sample.tokens, Sample.split, Sample.status, Sample.meta, Sample.priority,
-               Sample.annotator, Sample.seconds_spent, Sample.updated_at)
+    # tokens and meta as the JSON text the database holds: a bundle writes them as they are
+    columns = (Sample.id, Sample.text, cast(Sample.tokens, Text).label("tokens_json"), Sample.split, Sample.status,
+               cast(Sample.meta, Text).label("meta_json"), Sample.priority, Sample.annotator, Sample.seconds_spent,
+               Sample.updated_at)
     last_id = 0
     while True:
         rows = session.execute(
