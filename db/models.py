@@ -37,6 +37,8 @@ class Project(Base):
     multilabel: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(20), default="en")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Import choices remembered per project, e.g. {"decode_entities": true} (&amp; -> &).
+    import_options: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     labels: Mapped[list[Label]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="Label.position"
