@@ -148,7 +148,7 @@ def setup(files: dict[str, Path], env: dict, args) -> None:
     cli(env, "project", "create", PROJECT, "--task", "ner", "--language", "zh")
     train, seconds = cli(env, "import", PROJECT, str(files["train"]), "--format", "conll")
     print(f"[bench] imported {train['imported']:,} train sentences in {seconds:.0f} s "
-          f"(labels {train['labels_added']}); coverage by MiniLM: {train['coverage'].get('text')}", flush=True)
+          f"(labels {train['labels_added']}); coverage by MiniLM: {train['tokenizer_coverage'].get('text')}", flush=True)
     os.environ["TAGTUNE_HOME"] = env["TAGTUNE_HOME"]
     from core.base.store import sessions
     from db import projects as project_repo
@@ -189,8 +189,8 @@ def run_arm(arm: str, env: dict, args) -> dict:
         trained, seconds["train"] = cli(env, "train", PROJECT, "--from-run", str(pretrain_run), *_train_flags(args),
                                         "--run-name", arm)
     scored, seconds["test"] = cli(env, "evaluate", str(trained["run_id"]), "--split", "test")
-    coverage = trained["coverage"] or {}
-    before = (pre["metrics"]["coverage"] if pretrain_run else coverage).get("before", {})
+    coverage = trained["tokenizer_coverage"] or {}
+    before = (pre["metrics"]["tokenizer_coverage"] if pretrain_run else coverage).get("before", {})
     after = coverage.get("after") or coverage.get("before", {})
     return {
         "arm": arm, "run_id": trained["run_id"], "pretrain_run": pretrain_run,

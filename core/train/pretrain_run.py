@@ -45,10 +45,10 @@ def execute(run_id: int) -> None:
     callback = RunCallback(S, run_id)
     result = pretrain_texts(config, items, settings.runs_dir() / str(run_id), callback=callback, device=device)
     metrics = {**result.metrics, "notes": result.notes, "train_seconds": result.seconds, "steps": result.steps,
-               "train_texts": result.texts, "coverage": {"before": before.to_json()}}
+               "train_texts": result.texts, "tokenizer_coverage": {"before": before.to_json()}}
     with S.begin() as s:
-        metrics["coverage"] = coverage_after_training(s, project_repo.get_project_by_id(s, project_id),
-                                                      metrics["coverage"], result.model_dir)
+        metrics["tokenizer_coverage"] = coverage_after_training(s, project_repo.get_project_by_id(s, project_id),
+                                                                metrics["tokenizer_coverage"], result.model_dir)
     if result.vocabulary:
         metrics["vocabulary"] = result.vocabulary
     with S.begin() as s:

