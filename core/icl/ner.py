@@ -270,10 +270,19 @@ def _stop_ids(lm: LoadedLM) -> list[int]:
 
 
 def _piece_texts(tokenizer, token_ids: list[int]) -> list[str]:
-    """Decoded text contributed by each token (decoding prefixes keeps multi-byte characters whole)."""
-    texts, previous = [], ""
+    """Decoded text contributed by each token, joining to the decoded whole.
+
+    Byte-level tokenizers (SmolLM2, GPT-2) spread one Chinese character over several tokens;
+    a prefix that ends inside a character decodes to a trailing U+FFFD. That tail is held back
+    until the token that completes the character, which then contributes the character."""
+    texts, emitted = [], ""
     for i in range(len(token_ids)):
         current = tokenizer.decode(token_ids[: i + 1], skip_special_tokens=True)
-        texts.append(current[len(previous):])
-        previous = current
+        stable = current if i == len(token_ids) - 1 else current.rstrip("\ufffd")
+        if stable.startswith(emitted):
+            texts.append(stable[len(emitted):])
+            emitted = stable
+        else:  # a decoder that rewrites earlier text (rare): give this token the whole difference
+            texts.append(stable)
+            emitted += stable
     return texts

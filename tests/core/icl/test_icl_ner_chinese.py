@@ -20,3 +20,23 @@ def test_chinese_mentions_are_located_on_character_tokens_and_hallucinations_dro
     located = ner.locate(text, word_offsets(text), parsed)
     assert located.spans == [Span(0, 3, "PER"), Span(4, 8, "ORG")]
     assert located.dropped == [("LOC", "上海")]
+
+
+def test_generated_chinese_split_over_byte_tokens_decodes_whole():
+    """A byte-level BPE (as SmolLM2's) spells an unseen Chinese character with three tokens; the
+    per-token texts must join to the real text, not to replacement characters."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator(["PER: Alice\nLOC: Paris"] * 20, trainers.BpeTrainer(
+        vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe)
+    answer = "PER: 王小明\nLOC: 北京"
+    ids = tokenizer(answer)["input_ids"]
+    assert len(ids) > len(answer)  # several tokens per Chinese character
+    pieces = ner._piece_texts(tokenizer, ids)
+    assert len(pieces) == len(ids) and "".join(pieces) == answer and "\ufffd" not in "".join(pieces)
+    assert ner.parse("".join(pieces), ["PER", "LOC"]).pairs == [("PER", "王小明"), ("LOC", "北京")]
