@@ -75,10 +75,12 @@ def _args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cache", default=str(ROOT / "workspace" / "bench-msra"), help="download and run folder")
     p.add_argument("--arms", default=",".join(ARMS))
-    p.add_argument("--steps", type=int, default=1500, help="fine-tuning optimiser steps per arm")
+    p.add_argument("--steps", type=int, default=1200, help="fine-tuning optimiser steps per arm")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-4, help="fine-tuning peak learning rate")
-    p.add_argument("--pretrain-steps", type=int, default=800, help="masked-LM steps of the dapt arm")
+    p.add_argument("--embedding-lr", type=float, default=2e-3,
+                   help="fine-tuning learning rate of the word embeddings (new rows start untrained)")
+    p.add_argument("--pretrain-steps", type=int, default=500, help="masked-LM steps of the dapt arm")
     p.add_argument("--pretrain-batch-size", type=int, default=32)
     p.add_argument("--pretrain-lr", type=float, default=5e-4)
     p.add_argument("--dev-size", type=int, default=500, help="dev sentences carved out of train")
@@ -167,6 +169,7 @@ def setup(files: dict[str, Path], env: dict, args) -> None:
 
 def _train_flags(args) -> list[str]:
     return ["--max-steps", str(args.steps), "--batch-size", str(args.batch_size), "--lr", str(args.lr),
+            "--embedding-learning-rate", str(args.embedding_lr),
             "--max-length", str(args.max_length), "--seed", str(args.seed), "--log-every", "50"]
 
 
@@ -205,7 +208,8 @@ def run_arm(arm: str, env: dict, args) -> dict:
 def report(results: list[dict], args) -> None:
     print()
     print(f"MSRA test split (n={results[0]['test_n'] if results else 0} sentences), packaged all-MiniLM-L6-v2, "
-          f"seed {args.seed}; fine-tuning {args.steps} steps x batch {args.batch_size} at lr {args.lr:g}; "
+          f"seed {args.seed}; fine-tuning {args.steps} steps x batch {args.batch_size} at lr {args.lr:g} "
+          f"(embeddings {args.embedding_lr:g}); "
           f"pretraining {args.pretrain_steps} steps x batch {args.pretrain_batch_size} at lr {args.pretrain_lr:g}")
     print(f"{'arm':<15} {'test F1':>8} {'P':>6} {'R':>6} {'dev F1':>7} {'[UNK] before':>13} {'after':>7} "
           f"{'pretrain':>9} {'train':>7} {'test':>6} {'total min':>10}")
