@@ -13,6 +13,20 @@ from ui.coverage_view import model_picker, pretrain_form, training_gate
 from ui.train_form import config_form, trainable_parameters
 from core.train.pretrain_run import create_pretrain_run
 
+
+def queue(create) -> None:
+    """Create the run (``create(session)``), start the worker, show the run; or say why not."""
+    try:
+        with sessions().begin() as s:
+            run_id = create(s).id
+    except (ValueError, LookupError) as exc:
+        st.error(str(exc))
+    else:
+        ensure_worker()
+        st.query_params["run"] = str(run_id)
+        st.rerun()
+
+
 st.title("Train")
 project = require_project("then import or label data")
 
@@ -49,16 +63,10 @@ with st.container(key="train_form"):
     start = st.button("Start training", type="primary", key="start_training", disabled=not allowed,
                       icon=":material/play_arrow:")
 
+
+
 if start and config is not None:
-    try:
-        with sessions().begin() as s:
-            run_id = create_finetune_run(s, project, config, name=run_name.strip()).id
-    except (ValueError, LookupError) as exc:
-        st.error(str(exc))
-    else:
-        ensure_worker()
-        st.query_params["run"] = str(run_id)
-        st.rerun()
+    queue(lambda s: create_finetune_run(s, project, config, name=run_name.strip()))
 
 with st.expander("Domain-adaptive pretraining: adapt the encoder to this project's texts first"):
     st.caption("Continues masked-language-model training on the project's texts (labelled and unlabelled, never "
@@ -69,15 +77,7 @@ with st.expander("Domain-adaptive pretraining: adapt the encoder to this project
         st.error(pre_problem)
     if st.button("Start pretraining", key="start_pretraining", disabled=pre_config is None,
                  icon=":material/school:") and pre_config is not None:
-        try:
-            with sessions().begin() as s:
-                run_id = create_pretrain_run(s, project, pre_config).id
-        except (ValueError, LookupError) as exc:
-            st.error(str(exc))
-        else:
-            ensure_worker()
-            st.query_params["run"] = str(run_id)
-            st.rerun()
+        queue(lambda s: create_pretrain_run(s, project, pre_config))
 
 shown = query_int("run")
 if shown not in {r["id"] for r in runs}:
