@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from core.base import settings
 from core.base.store import sessions
-from core.train.callback import RunCallback
 from core.train.coverage import coverage_after_training, project_coverage
-from core.train.device import choose_device
-from core.train.pretrain import PRETRAIN_SPLITS, PretrainConfig, pretrain_texts
+from core.train.pretrain import PRETRAIN_SPLITS, PretrainConfig
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
@@ -31,6 +29,10 @@ def create_pretrain_run(session, project_name: str, config: PretrainConfig, name
 
 
 def execute(run_id: int) -> None:
+    from core.train.callback import RunCallback
+    from core.train.device import choose_device
+    from core.train.mlm import pretrain_texts
+
     S = sessions()
     device = choose_device()
     with S.begin() as s:

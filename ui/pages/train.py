@@ -42,8 +42,8 @@ st.caption(f"{task}{' (multilabel)' if multilabel else ''} · {len(labels)} labe
            + ", ".join(f"{k} {v:,}" for k, v in stats["splits"].items() if v))
 
 with st.container(key="train_form"):
-    model_picker(project)
     config, problem = config_form(task, [r for r in runs if r["status"] == "completed" and r["kind"] == "finetune"])
+    model_picker(project)  # below the form: it measures every model found, the form need not wait for it
     allowed = config is not None and training_gate(project, config)
     n_outputs = 1 + 2 * len(labels) if task == "ner" else len(labels)
     if config is not None:

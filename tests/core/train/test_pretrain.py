@@ -10,7 +10,8 @@ from safetensors.torch import load_file
 
 from core.text.tokenize import word_offsets
 from core.train.callback import MemoryReporter
-from core.train.pretrain import MaskingCollator, PretrainConfig, PretrainTrainer, _encode, _fixed_masks, pretrain_texts
+from core.train.mlm import MaskingCollator, PretrainTrainer, _encode, _fixed_masks, pretrain_texts
+from core.train.pretrain import PretrainConfig
 from tests.zh_sample import ZH, ZH_UNCOVERED, seed_zh_project
 
 ITEMS = [(t, word_offsets(t)) for t, _ in ZH] * 8  # 32 texts
