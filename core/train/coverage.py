@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from core.base import settings
@@ -43,8 +44,8 @@ def unknown_checker(tokenizer) -> Callable[[list[str]], list[bool]]:
 
 
 def coverage_of(tokenizer, words: WordCounts) -> Coverage:
-    coverage = measure(words, unknown_checker(tokenizer))
-    return Coverage(**{**coverage.__dict__, "unknown_token": tokenizer.unk_token or "[UNK]"})
+    """Coverage of ``words`` by ``tokenizer``, naming its unknown token."""
+    return replace(measure(words, unknown_checker(tokenizer)), unknown_token=tokenizer.unk_token or "[UNK]")
 
 
 def project_words(session, project, splits: list[str] | None = None) -> WordCounts:
