@@ -127,8 +127,9 @@ class Annotation(Base):
 
 class Run(Base):
     __tablename__ = "runs"
+    # ``kind`` has no CHECK: the worker's dispatch table (core/runs/jobs.py) is the one list of
+    # kinds, so adding a kind is one line there; the worker fails a run of an unknown kind.
     __table_args__ = (
-        CheckConstraint("kind IN ('finetune', 'icl', 'preannotate', 'learning_curve')", name="ck_runs_kind"),
         CheckConstraint(
             "status IN ('queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted')",
             name="ck_runs_status",
@@ -148,6 +149,8 @@ class Run(Base):
     parent_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"), nullable=True)
     device: Mapped[str | None] = mapped_column(String(100), nullable=True)
     pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The worker that claimed the run: when that worker dies, its running runs are interrupted.
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="SET NULL", name="fk_runs_worker_id_workers"), nullable=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     total_steps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     trainable_params: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -195,3 +198,27 @@ class Prediction(Base):
     raw: Mapped[str | None] = mapped_column(Text, nullable=True)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Worker(Base):
+    """One background worker process and its heartbeat: the app (or anyone) tells a live worker
+    from a dead one by ``beat_at``, not by the lock file alone."""
+
+    __tablename__ = "workers"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'stopped', 'dead')", name="ck_workers_status"),
+        Index("ix_workers_status_beat", "status", "beat_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    parent_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # {"train": [run ids], "batch": [...], "quick": [...]} as of the last beat.
+    lanes: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Why it stopped or died, for the Train and Runs pages.
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -18,6 +18,7 @@ from core.inference import predict
 from core.labeling.active import AGGREGATES, ORDERS, aggregate_uncertainty, distribution_uncertainty, reorder_queue
 from core.base.errors import UserError
 from core.base.store import sessions
+from core.runs.context import load_run_context
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
@@ -83,11 +84,11 @@ def execute(run_id: int) -> None:
     """Worker handler (core.runs.jobs contract)."""
     S = sessions()
     with S.begin() as s:
-        run = run_repo.get_run(s, run_id)
-        config = PreannotateConfig(**run.config)
+        ctx = load_run_context(s, run_id)
+        config = PreannotateConfig(**ctx.config)
         model_run = run_repo.get_run(s, config.model_run_id)
-        project = project_repo.get_project_by_id(s, run.project_id)
-        task = project.task
+        project = ctx.project(s)
+        task = ctx.task
         lm = predict.load_run(model_run, task)
         todo = [(r.id, r.text, r.tokens) for r in sample_repo.iter_labeled(s, project, statuses=("unlabeled",))]
         todo = todo[: config.limit] if config.limit else todo
@@ -107,8 +108,7 @@ def execute(run_id: int) -> None:
                 run_repo.finish(s, run_id, "cancelled", metrics={"samples": done, "cancelled_at": done})
                 return
     with S.begin() as s:
-        project = project_repo.get_project_by_id(s, run.project_id)
-        queue = reorder_queue(s, project, config.order, config.aggregate, include_run_id=run_id)
+        queue = reorder_queue(s, ctx.project(s), config.order, config.aggregate, include_run_id=run_id)
         metrics = {
             "samples": len(todo),
             "suggested_spans": spans_suggested,

@@ -16,7 +16,7 @@ from core.train.config import TrainConfig
 from core.train.device import choose_device
 from core.train.trainer import train_examples
 from core.base.types import Example
-from db import projects as project_repo
+from core.runs.context import load_run_context
 from db import runs as run_repo
 from db import samples as sample_repo
 
@@ -29,14 +29,12 @@ def execute(run_id: int) -> None:
     S = sessions()
     device = choose_device()
     with S.begin() as s:
-        run = run_repo.get_run(s, run_id)
-        project = project_repo.get_project_by_id(s, run.project_id)
-        task, multilabel = project.task, project.multilabel
-        labels = [l.name for l in project_repo.labels_of(s, project)]
-        config = TrainConfig.from_json(run.config)
+        ctx = load_run_context(s, run_id)
+        task, multilabel, labels = ctx.task, ctx.multilabel, list(ctx.labels)
+        config = TrainConfig.from_json(ctx.config)
         run_repo.heartbeat(s, run_id, device=device.describe())
-        by_split = _examples(s, project)
-        parent = _parent(s, config, project.id) if config.continue_from else None
+        by_split = _examples(s, ctx.project(s))
+        parent = _parent(s, config, ctx.project_id) if config.continue_from else None
 
     out_dir = settings.runs_dir() / str(run_id)
     train, dev = by_split.get("train", []), by_split.get("dev", [])
@@ -46,7 +44,7 @@ def execute(run_id: int) -> None:
         init_from, labels, train, note = _continue(parent, labels, train, config)
         notes.append(note)
     if not train:
-        raise ValueError(f"project {project.name!r} has no labelled samples in the train split: expected at least "
+        raise ValueError(f"project {ctx.project_name!r} has no labelled samples in the train split: expected at least "
                          "one; label samples and put them in train on the Data page")
     dev_split = "dev"
     if not dev:

@@ -8,10 +8,12 @@ from core.runs.worker import ensure_worker
 from db import projects as project_repo
 from db import samples as sample_repo
 from ui.run_live import ACTIVE, live_run
+from ui.worker_status import worker_status
 from ui.state import query_int, require_project
 from ui.train_form import config_form, trainable_parameters
 
 st.title("Train")
+worker_status()
 project = require_project("then import or label data")
 
 with sessions().begin() as s:
