@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from db.errors import NotFound
-from db.models import MetricPoint, Prediction, Project, Run, utcnow
+from db.models import MetricPoint, Prediction, Project, Run, Worker, utcnow
 
 ACTIVE = ("queued", "running")
 FINISHED = ("completed", "failed", "cancelled", "interrupted")
@@ -200,8 +200,18 @@ def mark_interrupted(
 
 def stale_ids(session: Session, stale_after: timedelta) -> list[int]:
     """Running runs without a heartbeat for ``stale_after`` (a read: lookers write only when needed)."""
-    return list(session.scalars(select(Run.id).where(
-        Run.status == "running", or_(Run.heartbeat_at.is_(None), Run.heartbeat_at < utcnow() - stale_after))))
+    return [run_id for run_id, _, _ in stale_runs(session, stale_after)]
+
+
+def stale_runs(session: Session, stale_after: timedelta) -> list[tuple[int, int | None, str | None]]:
+    """(run id, pid of its process, host of its worker) of each run without a heartbeat for ``stale_after``."""
+    query = (
+        select(Run.id, Run.pid, Worker.host)
+        .outerjoin(Worker, Worker.id == Run.worker_id)
+        .where(Run.status == "running", or_(Run.heartbeat_at.is_(None), Run.heartbeat_at < utcnow() - stale_after))
+        .order_by(Run.id)
+    )
+    return [tuple(row) for row in session.execute(query)]
 
 
 def running_ids(session: Session, worker_id: int) -> list[int]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,12 +22,39 @@ from db.models import utcnow
 log = logging.getLogger("tagtune.health")
 
 DEFAULT_WORKER_STALE_SECONDS = 10.0
+# What a live process of each role has on its command line (run processes are forks of the launcher).
+RUN_PROCESS = "core.runs.launcher"
+WORKER_PROCESS = "cli.py worker"
 
 
 def worker_stale_window() -> timedelta:
     """A worker that has not beaten (every second) for this long is gone or hung
     (``TAGTUNE_WORKER_STALE_SECONDS``, default 10 s)."""
     return timedelta(seconds=float(os.environ.get("TAGTUNE_WORKER_STALE_SECONDS") or DEFAULT_WORKER_STALE_SECONDS))
+
+
+def process_alive(pid: int | None, marker: str) -> bool:
+    """Is ``pid`` a live (running or sleeping, not stopped or zombie) process of this host whose
+    command line contains ``marker``?
+
+    Why lookers ask the kernel as well as the heartbeat: on SQLite one long write transaction (a
+    100,000-sample import) blocks every heartbeat; a run whose process is alive on this machine
+    is not lost, however old its last beat. (On PostgreSQL heartbeats never wait for other
+    writes, and a worker on another host is judged by its beats alone.)
+    """
+    if not pid:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return False
+    state = stat.rsplit(")", 1)[1].split()[0]
+    return state not in ("Z", "X", "T", "t") and marker in cmdline
+
+
+def this_host() -> str:
+    return socket.gethostname()
 
 
 def interrupt_worker_runs(session: Session, worker_id: int, reason: str) -> list[int]:
@@ -39,16 +68,17 @@ def interrupt_worker_runs(session: Session, worker_id: int, reason: str) -> list
 def sweep(S: sessionmaker[Session]) -> dict:
     """Declare silent workers dead, interrupt their runs and every stale run. Returns what it did."""
     done: dict = {"dead_workers": [], "interrupted": []}
-    window = worker_stale_window()
+    window, host = worker_stale_window(), this_host()
     with S.begin() as s:
-        silent = [(w.id, w.pid, w.beat_at) for w in worker_repo.silent(s, window)]
-        stale = run_repo.stale_ids(s, run_repo.stale_window())
-    for worker_id, pid, beat_at in silent:
+        silent = [(w.id, w.pid) for w in worker_repo.silent(s, window)
+                  if not (w.host == host and process_alive(w.pid, WORKER_PROCESS))]
+        stale = [run_id for run_id, pid, run_host in run_repo.stale_runs(s, run_repo.stale_window())
+                 if not (run_host in (None, host) and process_alive(pid, RUN_PROCESS))]
+    for worker_id, pid in silent:
         with S.begin() as s:
-            note = f"no heartbeat since {beat_at:%H:%M:%S} UTC: the worker (pid {pid}) died or hung"
+            note = f"no heartbeat for {window.total_seconds():.0f} s and no such process: the worker (pid {pid}) is gone"
             if worker_repo.stop(s, worker_id, "dead", note, silent_for=window):
-                reason = (f"the worker (pid {pid}) stopped answering while this run was running; "
-                          "start the run again")
+                reason = f"the worker (pid {pid}) went away while this run was running; start the run again"
                 done["interrupted"] += interrupt_worker_runs(s, worker_id, reason)
                 done["dead_workers"].append(worker_id)
     if stale:

@@ -23,8 +23,11 @@ from pathlib import Path
 
 from core.base import settings
 from core.base.store import sessions
-from core.runs.health import interrupt_worker_runs, sweep, worker_stale_window
+from core.runs.health import (
+    WORKER_PROCESS, interrupt_worker_runs, process_alive, sweep, this_host, worker_stale_window,
+)
 from db import workers as worker_repo
+from db.models import utcnow
 
 log = logging.getLogger("tagtune.supervisor")
 
@@ -168,23 +171,23 @@ class Supervisor:
         log.info("worker %s (pid %s)", verb, self.proc.pid)
 
     def _hung(self, S) -> bool:
-        """Alive but silent: no beat for the worker stale window (after its start-up grace)."""
+        """Silent and not running: no beat for the worker stale window (after its start-up grace)
+        and the process stopped (SIGSTOP, frozen). A worker that is merely waiting for the
+        database (a long import holds SQLite's write lock) keeps running and is left alone."""
         if time.monotonic() - self.started_at < STARTUP_GRACE_SECONDS:
             return False
+        if process_alive(self.proc.pid, WORKER_PROCESS):
+            return False
         with S.begin() as s:
-            row = worker_repo.find(s, self.proc.pid, _host())
-            if row is None:
-                return True
-            from db.models import utcnow
-
-            return row.status == "running" and (utcnow() - row.beat_at) > worker_stale_window()
+            row = worker_repo.find(s, self.proc.pid, this_host())
+            return row is None or (utcnow() - row.beat_at) > worker_stale_window()
 
     def _on_exit(self, S, code: int, hung: bool = False) -> None:
         pid, self.proc = self.proc.pid, None
         self._kill_group(pid)  # a launcher or run process that outlived it (no parent-death signal)
         how = "stopped answering and was killed" if hung else _describe(code)
         with S.begin() as s:
-            row = worker_repo.find(s, pid, _host())
+            row = worker_repo.find(s, pid, this_host())
             handed_over = row is not None and row.status == "stopped"
             interrupted = []
             if row is not None and not handed_over:
@@ -221,12 +224,6 @@ def _describe(code: int) -> str:
     if code < 0:
         return f"was killed by {signal.Signals(-code).name}"
     return f"exited with code {code}"
-
-
-def _host() -> str:
-    import socket
-
-    return socket.gethostname()
 
 
 _SUPERVISORS: dict[Path, Supervisor] = {}

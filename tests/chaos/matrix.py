@@ -277,7 +277,10 @@ def run_cell(lab: Lab, role: str, activity: str) -> CellResult:
     result.moment = ("while the app was inside a write transaction" if caught and writer == app.pid else
                      "while it was inside a write transaction" if caught else "mid-activity")
     old_worker = lab.worker_pid()
-    os.kill(victim, signal.SIGKILL)
+    try:
+        os.kill(victim, signal.SIGKILL)
+    except ProcessLookupError:
+        result.check("the victim was alive when killed", False, f"pid {victim} was already gone")
     killed_at = time.monotonic()
 
     _check_runs(lab, result, work, role, killed_at)
