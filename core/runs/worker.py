@@ -90,6 +90,7 @@ def serve(once: bool = False, parent_pid: int | None = None, poll: float = POLL_
     S = sessions()
     with S.begin() as s:
         worker_id = worker_repo.register(s, os.getpid(), socket.gethostname(), parent_pid).id
+    follows_parent = parent_pid is not None and os.getppid() == parent_pid
     stop = _stop_flag()
     log.info("worker %s serving %s with lanes %s", worker_id, settings.db_url(),
              ", ".join(f"{name} ({', '.join(jobs.kinds_in(name))})" for name in jobs.LANES))
@@ -106,7 +107,7 @@ def serve(once: bool = False, parent_pid: int | None = None, poll: float = POLL_
                 why = "declared dead by another process (no heartbeat); stopping"
                 break
             sweep(S)
-            if parent_pid and not draining.is_set() and not _alive(parent_pid):
+            if parent_pid and not draining.is_set() and not _parent_alive(parent_pid, follows_parent):
                 log.info("the app (pid %s) is gone: finishing the runs in progress, claiming no more", parent_pid)
                 draining.set()
                 os.close(lock_fd)  # the next app's worker may start now
@@ -175,7 +176,8 @@ def _queued(S) -> bool:
 
 def _configure_logging() -> None:
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s [worker %(process)d] %(message)s")
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s [%(name)s %(process)d] %(message)s")
+        logging.getLogger("tagtune").setLevel(logging.INFO)
 
 
 def _stop_flag() -> threading.Event:
@@ -190,14 +192,18 @@ def _stop_flag() -> threading.Event:
     return stop
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+def _parent_alive(pid: int, is_parent: bool) -> bool:
+    """Is the app that started this worker still there? Once our parent died this process was
+    handed to another one; a dead app that nobody reaped yet (a zombie) counts as gone."""
+    if is_parent and os.getppid() != pid:
         return False
-    except PermissionError:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    except OSError:  # no /proc: trust the parent id alone
         return True
-    return True
+    return state not in ("Z", "X")
 
 
 # ---- the command line's foreground runs ---------------------------------------------------------

@@ -39,9 +39,9 @@ STALE_SECONDS = 4.0  # TAGTUNE_STALE_SECONDS for every process of the lab
 WORKER_STALE_SECONDS = 3.0
 SETTLE_SECONDS = 15.0  # after the stale window: time for the lookers' next pass, on a busy machine
 LOCK_WAIT_SECONDS = 20.0  # how long to wait for the victim to be inside a write transaction
-IMPORT_LINES = 20_000
-LABEL_TARGET = 80  # saves per labelling cell (when the app is not the one killed)
-EVAL_POOL = 1_500  # unlabelled samples the evaluation job predicts
+IMPORT_LINES = 8_000
+LABEL_TARGET = 40  # saves per labelling cell (when the app is not the one killed)
+EVAL_POOL = 600  # unlabelled samples the evaluation job predicts
 
 
 @dataclass
@@ -225,8 +225,9 @@ class Lab:
         with open("/proc/locks") as locks:
             for line in locks:
                 parts = line.split()
-                if len(parts) >= 8 and parts[4] == "WRITE" and parts[5] == str(pid) \
-                        and parts[6].endswith(f":{inode}") and parts[7] == "120":
+                # "1: POSIX  ADVISORY  WRITE <pid> <major>:<minor>:<inode> <start> <end>"
+                if len(parts) >= 8 and parts[3] == "WRITE" and parts[4] == str(pid) \
+                        and parts[5].endswith(f":{inode}") and parts[6] == "120":
                     return True
         return False
 
@@ -282,6 +283,10 @@ def run_cell(lab: Lab, role: str, activity: str) -> CellResult:
     except ProcessLookupError:
         result.check("the victim was alive when killed", False, f"pid {victim} was already gone")
     killed_at = time.monotonic()
+    if role == "app":  # a person starts the server again at once; its worker starts beside the old one
+        app.proc.wait()
+        lab.actor = None
+        lab.app()
 
     _check_runs(lab, result, work, role, killed_at)
     if activity == "labelling":
