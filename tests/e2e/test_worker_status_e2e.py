@@ -42,15 +42,17 @@ def test_a_short_job_queued_behind_a_training_run_starts_before_it_ends(app, pag
         wait_for_app(page)
         page.get_by_role("tab", name="Pre-annotate").click()
         page.get_by_role("button", name="Start pre-annotation").click()
-        wait_for_app(page)
-        with S.begin() as s:
-            short = run_repo.list_runs(s, kinds=["preannotate"])[0].id
+
+        def queued() -> list[int]:
+            with S.begin() as s:
+                return [r.id for r in run_repo.list_runs(s, kinds=["preannotate"])]
+
+        short = wait_until(queued, 60, "the pre-annotation run queued by the button")[0]
+        page.wait_for_selector("text=Queued pre-annotation run", timeout=30_000)
         # It runs to the end while the training run is still running, and the page shows it.
         done = wait_for_run(S, short, lambda r, _: r.status not in ("queued", "running"))
         assert done.status == "completed", done.error
         assert run_state(S, training_run)[0].status == "running", "the short job waited for the training run"
-        page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stDataFrame\"]')]"
-                               ".some(e => e.innerText.includes('completed'))", timeout=60_000)
     finally:
         with S.begin() as s:
             run_repo.request_cancel(s, training_run)

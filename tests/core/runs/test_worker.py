@@ -77,9 +77,12 @@ def test_lanes_cancel_kill_and_an_app_that_goes_away(S, home, tiny, tmp_path):
         done = wait_for_run(S, short, ended)
         assert done.status == "completed", done.error
         assert run_state(S, second)[0].status == "running", "the short job waited for the training run"
-        with S.begin() as s:
-            lanes = worker_repo.find(s, worker.pid, os.uname().nodename).lanes
-        assert lanes["train"] == [second] and lanes["batch"] == []
+
+        def lanes() -> dict:  # as of the worker's last beat (every second)
+            with S.begin() as s:
+                return worker_repo.find(s, worker.pid, os.uname().nodename).lanes
+
+        wait_until(lambda: lanes()["batch"] == [] and lanes()["train"] == [second], 10, "the beat after the job")
 
         # The launcher that forks run processes never opened the database; the run's process
         # opened its own connections after it started.
