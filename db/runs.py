@@ -77,6 +77,8 @@ def claim_next(
     if slots is not None:
         # A lane's slots hold across workers too (an old one finishing its runs after an app restart).
         conditions.append(running.scalar_subquery() < slots)
+    if kinds == [] or session.scalar(queued.limit(1)) is None:
+        return None  # a plain read first: an idle worker polling its lanes takes no write lock
     for _ in range(100):
         now = utcnow()
         run_id = session.scalar(

@@ -100,34 +100,32 @@ def serve(once: bool = False, parent_pid: int | None = None, poll: float = POLL_
                for lane in jobs.LANES.values() for slot in range(lane.slots)]
     for runner in runners:
         runner.start()
-    why = "stopped"
+    why: str | None = None
     try:
-        while not stop.is_set():
+        while why is None and not stop.is_set():
             if not _beat(S, worker_id, board):
-                why = "declared dead by another process (no heartbeat); stopping"
+                why = "declared dead by another process (its heartbeat went stale)"
                 break
-            sweep(S)
-            if parent_pid and not draining.is_set() and not _parent_alive(parent_pid, follows_parent):
-                log.info("the app (pid %s) is gone: finishing the runs in progress, claiming no more", parent_pid)
-                draining.set()
+            try:
+                why = _tend(S, worker_id, runners, draining, once, parent_pid, follows_parent)
+            except Exception:  # noqa: BLE001 - a busy database must not stop the worker
+                log.exception("worker housekeeping failed; trying again")
+            if why is not None:
+                break
+            if lock_fd is not None and draining.is_set():
                 os.close(lock_fd)  # the next app's worker may start now
                 lock_fd = None
-            if draining.is_set() and not _busy(S, worker_id, runners):
-                why = "the app that started it is gone and its runs are done"
-                break
-            if once and not _busy(S, worker_id, runners) and not _queued(S):
-                why = "the queue is empty (--once)"
-                break
             if not launcher.alive():
                 log.warning("the run launcher died; starting a new one")
                 launcher = _launcher()
                 for runner in runners:
                     runner.launcher = launcher
             stop.wait(BEAT_SECONDS)
-        else:
+        if why is None:
             why = f"stopped by {getattr(stop, 'signal_name', 'a signal')}"
     finally:
         stop.set()
+        why = why or "stopped by an error (see worker.log)"
         with S.begin() as s:
             interrupted = interrupt_worker_runs(
                 s, worker_id, f"the worker was {why} while this run was running; start it again")
@@ -141,6 +139,20 @@ def serve(once: bool = False, parent_pid: int | None = None, poll: float = POLL_
     log.info("worker %s %s", worker_id, why)
     return {"status": "stopped", "reason": why, "interrupted": interrupted,
             "ran": [r for runner in runners for r in runner.ran]}
+
+
+def _tend(S, worker_id: int, runners: list[LaneRunner], draining: threading.Event, once: bool,
+          parent_pid: int | None, follows_parent: bool) -> str | None:
+    """One beat's housekeeping; returns why the worker should stop, or None."""
+    sweep(S)
+    if parent_pid and not draining.is_set() and not _parent_alive(parent_pid, follows_parent):
+        log.info("the app (pid %s) is gone: finishing the runs in progress, claiming no more", parent_pid)
+        draining.set()
+    if draining.is_set() and not _busy(S, worker_id, runners):
+        return "done: the app that started it is gone and its runs have ended"
+    if once and not _busy(S, worker_id, runners) and not _queued(S):
+        return "done: the queue is empty (--once)"
+    return None
 
 
 def _launcher() -> Launcher:
