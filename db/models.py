@@ -37,6 +37,8 @@ class Project(Base):
     multilabel: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(20), default="en")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Import choices remembered per project, e.g. {"decode_entities": true} (&amp; -> &).
+    import_options: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     labels: Mapped[list[Label]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="Label.position"
@@ -130,6 +132,8 @@ class Run(Base):
     # ``kind`` has no CHECK: the worker's dispatch table (core/runs/jobs.py) is the one list of
     # kinds, so adding a kind is one line there; the worker fails a run of an unknown kind.
     __table_args__ = (
+        CheckConstraint("phase_progress IS NULL OR (phase_progress >= 0 AND phase_progress <= 1)",
+                        name="ck_runs_phase_progress"),
         CheckConstraint(
             "status IN ('queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted')",
             name="ck_runs_status",
@@ -152,6 +156,11 @@ class Run(Base):
     # The worker that claimed the run: when that worker dies, its running runs are interrupted.
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="SET NULL", name="fk_runs_worker_id_workers"), nullable=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
+    # What the run is doing now ("training", "evaluating 2/3", "exporting") and how far that phase
+    # is, so a page can show a moving bar and an ETA for phases that are not training steps.
+    phase: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    phase_progress: Mapped[float | None] = mapped_column(Float, nullable=True)
+    phase_started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     total_steps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     trainable_params: Mapped[int | None] = mapped_column(Integer, nullable=True)
     total_params: Mapped[int | None] = mapped_column(Integer, nullable=True)

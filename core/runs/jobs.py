@@ -65,6 +65,12 @@ JOBS: dict[str, Job] = {
     "learning_curve": Job("core.train.learning_curve:execute", TRAIN),
     "icl": Job("core.icl.runner:execute", BATCH),
     "preannotate": Job("core.labeling.preannotate:execute", BATCH),
+    # Jobs a page waits on: each reports a phase, a fraction and honours Cancel (core.runs.progress).
+    "evaluate": Job("core.evaluation.jobs:execute", QUICK),
+    "label_errors": Job("core.labeling.label_errors:execute", QUICK),
+    "icl_preview": Job("core.icl.preview:execute", QUICK),
+    "attribution": Job("core.interpret.attribution_job:execute", QUICK),
+    "export_model": Job("core.runs.export:execute", QUICK),
 }
 
 

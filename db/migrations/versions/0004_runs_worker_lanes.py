@@ -7,19 +7,21 @@
 - ``ck_runs_kind`` dropped: core/runs/jobs.py is the one list of run kinds (adding a kind is one
   line there, issue 14); the worker fails a run of a kind it does not know.
 
-Revision ID: 0002_runs
-Revises: 0001
+Revision ID: 0004_runs
+Revises: 0003_formats
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0002_runs"
-down_revision = "0001"
+revision = "0004_runs"
+down_revision = "0003_formats"
 branch_labels = None
 depends_on = None
 
-KINDS_0001 = "kind IN ('finetune', 'icl', 'preannotate', 'learning_curve')"
+# The kinds 0002_quality allowed, for a downgrade.
+KINDS_BEFORE = ("kind IN ('finetune', 'icl', 'preannotate', 'learning_curve', 'evaluate', 'label_errors', "
+                "'icl_preview', 'attribution', 'export_model')")
 
 
 def upgrade() -> None:
@@ -51,7 +53,7 @@ def downgrade() -> None:
     with op.batch_alter_table("runs", schema=None) as batch_op:
         batch_op.drop_constraint("fk_runs_worker_id_workers", type_="foreignkey")
         batch_op.drop_column("worker_id")
-        batch_op.create_check_constraint("ck_runs_kind", KINDS_0001)
+        batch_op.create_check_constraint("ck_runs_kind", KINDS_BEFORE)
     with op.batch_alter_table("workers", schema=None) as batch_op:
         batch_op.drop_index("ix_workers_status_beat")
     op.drop_table("workers")
