@@ -41,7 +41,7 @@ SETTLE_SECONDS = 15.0  # after the stale window: time for the lookers' next pass
 LOCK_WAIT_SECONDS = 20.0  # how long to wait for the victim to be inside a write transaction
 IMPORT_LINES = 8_000
 LABEL_TARGET = 40  # saves per labelling cell (when the app is not the one killed)
-EVAL_POOL = 600  # unlabelled samples the evaluation job predicts
+EVAL_POOL = 600  # labelled test samples the evaluation job scores
 
 
 @dataclass
@@ -157,7 +157,7 @@ class Lab:
         seed_project(self.S, "train", "ner", n_train=40, n_dev=4)
         self.model = make_tiny_model(home / "tiny-model")
         _, self.eval_model_run = trained_ner_run(self.S, home, name="evalp")
-        self._add_unlabelled("evalp", EVAL_POOL, "pool")
+        self._add_test_split("evalp", EVAL_POOL)
         self._add_project("lab", 4 * LABEL_TARGET + 400)
         self._add_project("imp", 0)
         self.actor: Actor | None = None
@@ -179,6 +179,17 @@ class Lab:
         with self.S.begin() as s:
             sample_repo.add_samples(s, project_repo.get_project(s, project),
                                     [sample_repo.NewSample(t, word_offsets(t)) for t in texts])
+
+    def _add_test_split(self, project: str, n: int) -> None:
+        from core.text.tokenize import word_offsets
+        from db import projects as project_repo
+        from db import samples as sample_repo
+        from tests.tiny_models import ner_texts
+
+        with self.S.begin() as s:
+            sample_repo.add_samples(s, project_repo.get_project(s, project), [
+                sample_repo.NewSample(text, word_offsets(text), split="test", status="labeled", spans=spans)
+                for text, spans in ner_texts(n)])
 
     def import_file(self, marker: str) -> Path:
         path = self.home / f"import-{marker}.jsonl"
@@ -246,7 +257,7 @@ class Lab:
 # ---- one cell ------------------------------------------------------------------------------------
 
 def run_cell(lab: Lab, role: str, activity: str) -> CellResult:
-    from core.labeling.preannotate import create as create_preannotation
+    from core.evaluation.jobs import queue as queue_evaluation
 
     result = CellResult(role, activity)
     started = time.monotonic()
@@ -258,8 +269,8 @@ def run_cell(lab: Lab, role: str, activity: str) -> CellResult:
         work.append(queue_training(lab.S, "train", lab.model, max_steps=40 if bounded else 1_000_000))
         wait_until(lambda: training(*run_state(lab.S, work[0])), what=f"{marker}: training running")
     if activity == "evaluating":
-        with lab.S.begin() as s:
-            work.append(create_preannotation(s, lab.eval_model_run))
+        with lab.S.begin() as s:  # the quick lane: what the Evaluate page queues
+            work.append(queue_evaluation(s, lab.eval_model_run, "test", refresh=True).id)
         wait_until(lambda: _progressing(lab, work[0]), what=f"{marker}: evaluation running")
     before = app.mark()
     if activity == "labelling":

@@ -1,6 +1,7 @@
-"""The worker as a person sees it in a real browser: a short job queued behind a training run
-starts and ends while the training runs (issue 14); a worker killed -9 is noticed, its run
-interrupted, the worker restarted and reaped, and the Train and Runs pages say so (issue 11)."""
+"""The worker as a person sees it in a real browser: a quick job (the scoring the Evaluate page
+queues) behind a training run starts and ends while the training runs (issue 14); a worker
+killed -9 is noticed, its run interrupted, the worker restarted and reaped, and the Train and
+Runs pages say so (issue 11)."""
 from __future__ import annotations
 
 import os
@@ -23,7 +24,7 @@ def status_text(page, key: str) -> str:
     return box.inner_text() if box.count() else ""
 
 
-def test_a_short_job_queued_behind_a_training_run_starts_before_it_ends(app, page, tmp_path):
+def test_a_quick_job_queued_behind_a_training_run_starts_before_it_ends(app, page, tmp_path):
     S = app.sessions()
     project_id, model_run = trained_ner_run(S, tmp_path)
     training_run = queue_training(S, "toyner", make_tiny_model(tmp_path / "tiny"), max_steps=1_000_000)
@@ -31,28 +32,23 @@ def test_a_short_job_queued_behind_a_training_run_starts_before_it_ends(app, pag
         page.goto(app.url("train", project="toyner", run=training_run))
         wait_for_app(page)
         wait_for_run(S, training_run, training)
-        page.wait_for_function("() => document.querySelector('.st-key-run_status')?.innerText.includes('running')",
-                               timeout=60_000)
         page.wait_for_function(
             f"() => document.querySelector('.st-key-worker_status')?.innerText.includes('train #{training_run}')",
             timeout=60_000)
 
-        # Queue a pre-annotation (the batch lane) behind it from the Evaluate page.
+        # Opening the Evaluate page on an unscored run queues its scoring job (the quick lane)...
         page.goto(app.url("evaluate", project="toyner", run=model_run))
-        wait_for_app(page)
-        page.get_by_role("tab", name="Pre-annotate").click()
-        page.get_by_role("button", name="Start pre-annotation").click()
 
-        def queued() -> list[int]:
+        def scoring() -> list[int]:
             with S.begin() as s:
-                return [r.id for r in run_repo.list_runs(s, kinds=["preannotate"])]
+                return [r.id for r in run_repo.list_runs(s, kinds=["evaluate"])]
 
-        short = wait_until(queued, 60, "the pre-annotation run queued by the button")[0]
-        page.wait_for_selector("text=Queued pre-annotation run", timeout=30_000)
-        # It runs to the end while the training run is still running, and the page shows it.
-        done = wait_for_run(S, short, lambda r, _: r.status not in ("queued", "running"))
+        job = wait_until(scoring, 120, "the scoring job queued by the Evaluate page")[0]
+        # ...which runs to the end while the training run still runs, and the page shows its scores.
+        done = wait_for_run(S, job, lambda r, _: r.status not in ("queued", "running"))
         assert done.status == "completed", done.error
-        assert run_state(S, training_run)[0].status == "running", "the short job waited for the training run"
+        assert run_state(S, training_run)[0].status == "running", "the quick job waited for the training run"
+        page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=60_000)
     finally:
         with S.begin() as s:
             run_repo.request_cancel(s, training_run)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 import pytest
 
@@ -69,3 +70,17 @@ def test_the_run_context_has_the_run_project_labels_and_config(S):
     assert (ctx.run_id, ctx.kind, ctx.name, ctx.project_name, ctx.task, ctx.multilabel) == \
         (run_id, "finetune", "r1", "ctx", "classification", True)
     assert ctx.labels == ("b", "a") and ctx.config == {"model": "m", "epochs": 2}
+
+
+def test_a_run_of_a_kind_nobody_handles_fails_with_the_fix(S):
+    from core.runs.child import run_child
+
+    with S.begin() as s:
+        project = project_repo.create_project(s, "k", "ner", ["PER"])
+        run_id = run_repo.create_run(s, project, "no_such_kind", {}).id
+        run_repo.claim_next(s)
+    assert run_child(run_id, "no_such_kind", os.getppid()) == 1
+    with S.begin() as s:
+        run = run_repo.get_run(s, run_id)
+    assert run.status == "failed"
+    assert "unknown run kind 'no_such_kind'" in run.error and "add it to JOBS in core/runs/jobs.py" in run.error
