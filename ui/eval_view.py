@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import numpy as np
 import pandas as pd
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from core.base.store import sessions
@@ -75,13 +76,41 @@ def _report_frame(rows: dict) -> pd.DataFrame:
     return frame.round(3)
 
 
+def confusion_figure(labels: list[str], matrix: list[list[int]], title: str, log: bool = True,
+                     hide_o: bool = False) -> go.Figure:
+    """Heatmap of counts (rows gold, columns predicted). The cells show the counts; the colour
+    is log10(1 + count) when ``log``, so one huge cell (thousands of O→O words) does not leave
+    every error cell the same pale blue; ``hide_o`` leaves the O→O cell uncoloured."""
+    counts = np.asarray(matrix, dtype=float)  # (gold, predicted)
+    colour = np.log10(1.0 + counts) if log else counts.copy()
+    if hide_o and "O" in labels:
+        o = labels.index("O")
+        colour[o, o] = np.nan  # drawn blank, still labelled with its count
+    top = float(np.nanmax(colour)) if np.isfinite(colour).any() else 0.0
+    colorbar = dict(title="count")
+    if log:
+        ticks = [t for t in (0, 1, 10, 100, 1_000, 10_000, 100_000) if np.log10(1 + t) <= max(top, 0.3) * 1.001]
+        colorbar.update(tickvals=[float(np.log10(1 + t)) for t in ticks], ticktext=[f"{t:,}" for t in ticks],
+                        title="count (log)")
+    fig = go.Figure(go.Heatmap(
+        z=colour, x=labels, y=labels, text=[[f"{int(c):,}" for c in row] for row in counts], texttemplate="%{text}",
+        colorscale="Blues", zmin=0, zmax=top or 1, colorbar=colorbar, hoverongaps=False,
+        hovertemplate="gold %{y} → predicted %{x}: %{text}<extra></extra>",
+    ))
+    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="gold", yaxis_autorange="reversed",
+                      margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
 def confusion_heatmap(labels: list[str], matrix: list[list[int]], title: str) -> None:
-    fig = px.imshow(
-        matrix, x=labels, y=labels, text_auto=True, color_continuous_scale="Blues",
-        labels={"x": "predicted", "y": "gold", "color": "count"}, aspect="auto", title=title,
-    )
+    log_col, o_col = st.columns(2)
+    log = log_col.toggle("Log colour scale", value=True, key="confusion_log",
+                         help="colour by log(1 + count), so small error counts stay visible next to large ones")
+    hide_o = "O" in labels and o_col.toggle("Leave O→O uncoloured", value=True, key="confusion_hide_o",
+                                            help="words outside every entity, correctly left out: usually "
+                                                 "thousands, which would swamp the colour scale")
     with st.container(key="confusion-heatmap"):
-        st.plotly_chart(fig, width="stretch")
+        st.plotly_chart(confusion_figure(labels, matrix, title, log=log, hide_o=hide_o), width="stretch")
 
 
 def error_breakdown(project: str, run_id: int, split: str, res: dict) -> None:

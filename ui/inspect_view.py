@@ -6,7 +6,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from core.interpret.inspection import SampleView
+from core.interpret.inspection import SampleView, prob_text
 
 CSS = """
 <style>
@@ -68,7 +68,7 @@ def gold_vs_predicted(view: SampleView) -> None:
     right.markdown(("**Predicted:** " if same else "**Predicted (differs):** ")
                    + html.escape(", ".join(view.pred_categories) or "—"))
     if view.scores:
-        right.dataframe(pd.DataFrame({"probability": view.scores}).round(4))
+        right.dataframe(pd.DataFrame({"probability": {k: prob_text(v) for k, v in view.scores.items()}}))
 
 
 def token_table(view: SampleView) -> None:
@@ -121,7 +121,7 @@ def attributions(explain, view: SampleView) -> None:
     out = kept[1]
     target = f"'{words[word]}' → {out['target_label']}" if word is not None else out["target_label"]
     st.markdown(f"Attributions for **{html.escape(target)}** "
-                f"(p = {out['prediction']:.3f}, baseline p = {out['baseline_prediction']:.3f})")
+                f"(p = {prob_text(out['prediction'])}, baseline p = {prob_text(out['baseline_prediction'])})")
     with st.container(key="attributions"):
         st.markdown(CSS + attribution_html(out["words"]), unsafe_allow_html=True)
     change = out["prediction"] - out["baseline_prediction"]

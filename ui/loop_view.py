@@ -9,6 +9,9 @@ import plotly.express as px
 import streamlit as st
 
 from core.labeling.active import AGGREGATES, ORDERS
+from core.labeling.label_errors import rank
+from core.labeling.preannotate import create
+from core.train import learning_curve
 from core.base.errors import UserError
 from core.base.store import sessions
 from db import projects as project_repo
@@ -43,8 +46,6 @@ def preannotate_section(project: str, run_id: int) -> None:
         limit = c.number_input("At most (0 = all)", min_value=0, value=0, step=100)
         submitted = st.form_submit_button("Start pre-annotation")
     if submitted:
-        from core.labeling.preannotate import create
-
         try:
             with sessions().begin() as s:
                 new_id = create(s, run_id, int(limit) or None, order, aggregate)
@@ -65,11 +66,6 @@ def _status_table(project: str, kind: str) -> None:
 def learning_curve_section(project: str, run_id: int) -> None:
     st.caption("Retrain this run's configuration on 10, 25, 50 and 100% of the labelled training samples "
                "and plot the dev score against the number of labels used.")
-    try:
-        from core.train import learning_curve
-    except ModuleNotFoundError:
-        st.info("Learning curves are not available in this build.")
-        return
     if not _is_finetune(run_id):
         st.info("Pick a fine-tuned run: the curve retrains its configuration.")
         return
@@ -85,8 +81,6 @@ def learning_curve_section(project: str, run_id: int) -> None:
 
 @st.fragment(run_every=5)
 def _curve_chart(project: str) -> None:
-    from core.train import learning_curve
-
     with sessions().begin() as s:
         curve = learning_curve.latest_curve(s, project_repo.get_project(s, project))
     if curve is None:
@@ -107,8 +101,6 @@ def label_errors_section(project: str, run_id: int) -> None:
         return
     split = st.selectbox("Among", ["all labelled", "train", "dev", "test"], key="label_errors_split")
     if st.button("Find likely label errors", key="find_label_errors"):
-        from core.labeling.label_errors import rank
-
         with st.spinner("Scoring labelled samples…"):
             found = rank(sessions(), run_id, limit=50, split=None if split == "all labelled" else split)
         st.session_state["label_errors"] = (run_id, found)

@@ -16,6 +16,17 @@ from db import samples as sample_repo
 SpanT = tuple[int, int, str]
 
 
+def prob_text(p: float) -> str:
+    """A probability for people, never a misleading "0.00" for a label the model still gives
+    0.3%: 0.87, 0.014, 3.1e-04, and 0 only for an exact zero."""
+    p = float(p)
+    if p >= 0.1:
+        return f"{p:.2f}"
+    if p >= 0.001:
+        return f"{p:.3f}"
+    return f"{p:.1e}" if p > 0 else "0"
+
+
 @dataclass
 class SampleView:
     sample_id: int
@@ -78,7 +89,7 @@ def sample_view(S: sessionmaker[Session], run_id: int, sample_id: int) -> Sample
             view.token_rows.append({
                 "#": i, "word": view.text[s:e], "subwords": " ".join(subs), "gold": gold_tags[i],
                 "predicted": tag, "prob": round(max(dist), 4),
-                "top 3": ", ".join(f"{l} {p:.2f}" for l, p in top), "ok": gold_tags[i] == tag,
+                "top 3": ", ".join(f"{l} {prob_text(p)}" for l, p in top), "ok": gold_tags[i] == tag,
             })
     else:
         view.pred_categories, view.scores = pred.categories, pred.scores
