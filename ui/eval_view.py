@@ -1,8 +1,6 @@
 """Evaluate page parts: run picker, metric tables, confusion heatmap, error breakdown with links."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -11,6 +9,8 @@ import streamlit as st
 from core.base.store import sessions
 from db import projects as project_repo
 from db import runs as run_repo
+from core.interpret.inspection import prob_text
+from ui.links import open_on_pick
 
 KIND_NAMES = {
     "wrong_type": "Wrong type (same span)",
@@ -46,9 +46,8 @@ def pick_run(project_name: str, kinds=("finetune", "icl"), key: str = "run_picke
     return run_id
 
 
-def inspect_link(project: str, run_id: int, sample_id: int, split: str, kind: str | None = None) -> str:
-    query = {"project": project, "run": run_id, "sample": sample_id, "split": split} | ({"kind": kind} if kind else {})
-    return f"/inspect?{urlencode(query)}"
+def inspect_query(project: str, run_id: int, sample_id: int, split: str, kind: str | None = None) -> dict:
+    return {"project": project, "run": run_id, "sample": sample_id, "split": split} | ({"kind": kind} if kind else {})
 
 
 def ner_tables(res: dict) -> None:
@@ -130,41 +129,23 @@ def error_breakdown(project: str, run_id: int, split: str, res: dict) -> None:
         return
     kind = list(errors["counts"])[rows[0]]
     items = [i for i in errors["items"] if i["kind"] == kind]
-    listing = pd.DataFrame(
-        [
-            {
-                "sample": i["sample_id"],
-                "gold": _span_text(i["gold"]),
-                "predicted": _span_text(i["predicted"]),
-                "inspect": inspect_link(project, run_id, i["sample_id"], split, kind),
-            }
-            for i in items
-        ]
-    )
-    st.markdown(f"**{KIND_NAMES[kind]}** · {len(items)} errors in {len(errors['samples'][kind])} samples")
-    st.dataframe(
-        listing, hide_index=True, width="stretch",
-        column_config={"inspect": st.column_config.LinkColumn("inspect", display_text="open in inspector")},
-    )
+    listing = [{"sample": i["sample_id"], "gold": _span_text(i["gold"]), "predicted": _span_text(i["predicted"])}
+               for i in items]
+    st.markdown(f"**{KIND_NAMES[kind]}** · {len(items)} errors in {len(errors['samples'][kind])} samples · "
+                "pick one to open it in the inspector")
+    open_on_pick(listing, "error_listing", "ui/pages/inspect.py", width="stretch",
+                 query=lambda row: inspect_query(project, run_id, row["sample"], split, kind))
 
 
 def _span_text(span: list | None) -> str:
-    return "—" if span is None else f"{span[3]!r} {span[2]} [{span[0]}, {span[1]})"
+    return "—" if span is None else f"{span[2]} “{span[3]}”"
 
 
 def confident_mistakes(project: str, run_id: int, split: str, res: dict) -> None:
     st.caption(f"{res['mistake_count']} mistakes; the most confident first.")
-    frame = pd.DataFrame(
-        [
-            {
-                "sample": m["sample_id"], "text": m["text"][:120], "gold": ", ".join(m["gold"]),
-                "predicted": ", ".join(m["predicted"]), "confidence": m["confidence"],
-                "inspect": inspect_link(project, run_id, m["sample_id"], split),
-            }
-            for m in res["mistakes"]
-        ]
-    )
-    st.dataframe(
-        frame, hide_index=True, width="stretch",
-        column_config={"inspect": st.column_config.LinkColumn("inspect", display_text="open in inspector")},
-    )
+    rows = [{"sample": m["sample_id"], "text": m["text"][:120], "gold": ", ".join(m["gold"]),
+             "predicted": ", ".join(m["predicted"]), "confidence": prob_text(m["confidence"])}
+            for m in res["mistakes"]]
+    st.caption("Pick a row to open it in the inspector.")
+    open_on_pick(rows, "confident_mistakes", "ui/pages/inspect.py", width="stretch",
+                 query=lambda row: inspect_query(project, run_id, row["sample"], split))

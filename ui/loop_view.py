@@ -2,8 +2,6 @@
 likely label errors. Runs are queued for the worker; this only reads their rows."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -16,6 +14,7 @@ from core.base.errors import UserError
 from core.base.store import sessions
 from db import projects as project_repo
 from db import runs as run_repo
+from ui.links import open_on_pick
 
 
 def _is_finetune(run_id: int) -> bool:
@@ -111,11 +110,8 @@ def label_errors_section(project: str, run_id: int) -> None:
     if not found:
         st.success("The model agrees with every gold label it was shown.")
         return
-    frame = pd.DataFrame([
-        {"sample": c["sample_id"], "score": round(c["score"], 3), "text": c["text"][:100],
-         "gold": c["gold"], "model": c["predicted"],
-         "review": "/label?" + urlencode({"project": project, "sample": c["sample_id"]})}
-        for c in found
-    ])
-    st.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={"review": st.column_config.LinkColumn("review", display_text="open in labeller")})
+    rows = [{"sample": c["sample_id"], "score": round(c["score"], 3), "text": c["text"][:100],
+             "gold": c["gold"], "model": c["predicted"]} for c in found]
+    st.caption("Pick a row to review it in the labeller.")
+    open_on_pick(rows, "label_error_rows", "ui/pages/label.py", width="stretch",
+                 query=lambda row: {"project": project, "sample": row["sample"]})

@@ -169,6 +169,13 @@ function removeSpan(inst, parts, si) {
   showMessage(parts.msg, "", "");
 }
 
+// Backspace in both labellers: undo the last edit on this sample; with none left, go back to
+// the previous sample (its answer can then be changed). ctrl+z only ever undoes.
+function undoOrBack(inst, parts) {
+  if (!inst.st.undo.length && inst.data.can_back) send(inst, parts, "back");
+  else undo(inst, parts);
+}
+
 function undo(inst, parts) {
   const st = inst.st;
   if (!st.undo.length) {
@@ -280,7 +287,7 @@ function wire(inst, root, parts) {
 // Returns true when the key was a labeller command.
 function handleKey(inst, parts, e) {
   const st = inst.st;
-  if (st.busy) return ["Enter", "s", "PageUp", "PageDown"].includes(e.key);
+  if (st.busy) return ["Enter", "s", "Backspace", "PageUp", "PageDown"].includes(e.key);
   const ctrl = e.ctrlKey || e.metaKey;
   if (ctrl && (e.key === "z" || e.key === "Z")) { undo(inst, parts); return true; }
   if (ctrl || e.altKey) return false;
@@ -294,7 +301,7 @@ function handleKey(inst, parts, e) {
       paintSelection(inst, parts);
       showMessage(parts.msg, "", "");
       return true;
-    case "Backspace": undo(inst, parts); return true;
+    case "Backspace": undoOrBack(inst, parts); return true;
     case "Enter": send(inst, parts, "accept"); return true;
     case "PageUp": if (inst.data.can_back) send(inst, parts, "back"); return true;
     case "PageDown": if (inst.data.can_forward) send(inst, parts, "forward"); return true;
