@@ -168,3 +168,19 @@ def annotators(session: Session) -> list[str]:
     rows = session.execute(select(both.c.name, func.max(both.c.at).label("last"))
                            .group_by(both.c.name).order_by(func.max(both.c.at).desc(), both.c.name))
     return [name for name, _ in rows if name.strip()]
+
+
+SPLITS = ("train", "dev", "test", "unassigned")
+
+
+def split_counts(session: Session, project: Project) -> dict[str, dict[str, int]]:
+    """{split: {"samples": n, "labeled": n, "unlabeled": n}} for every split, zeros included."""
+    out = {split: {"samples": 0, "labeled": 0, "unlabeled": 0} for split in SPLITS}
+    rows = session.execute(select(Sample.split, Sample.status, func.count()).where(Sample.project_id == project.id)
+                           .group_by(Sample.split, Sample.status))
+    for split, status, n in rows:
+        counts = out.setdefault(split, {"samples": 0, "labeled": 0, "unlabeled": 0})
+        counts["samples"] += n
+        if status in ("labeled", "unlabeled"):
+            counts[status] += n
+    return out

@@ -29,6 +29,7 @@ def runs_of(project_name: str, kinds=("finetune", "icl")) -> dict[int, str]:
             r.id: f"#{r.id} · {r.kind} · {r.name or (r.config or {}).get('model', '')}"[:90]
             for r in run_repo.list_runs(s, project, kinds=kinds)
             if r.status == "completed" and (r.kind == "icl" or r.checkpoint)
+            and not (r.config or {}).get("suggest")  # LLM suggestions for unlabelled samples: nothing to score
         }
 
 
@@ -44,6 +45,19 @@ def pick_run(project_name: str, kinds=("finetune", "icl"), key: str = "run_picke
     if st.query_params.get("run") != str(run_id):
         st.query_params["run"] = str(run_id)
     return run_id
+
+
+def evaluable_splits(project_name: str, run_id: int) -> tuple[list[str], dict[str, int]]:
+    """Splits a run can be scored on, with their labelled samples: test, dev and train for a
+    fine-tuned run; only the split an ICL run predicted (its samples with a prediction)."""
+    with sessions().begin() as s:
+        project = project_repo.get_project(s, project_name)
+        run = run_repo.get_run(s, run_id)
+        sizes = {k: v["labeled"] for k, v in project_repo.split_counts(s, project).items()}
+        if run.kind != "icl":
+            return ["test", "dev", "train"], sizes
+        split = (run.metrics or {}).get("split") or (run.config or {}).get("split") or "test"
+        return [split], {split: len(run_repo.predictions(s, run_id))}
 
 
 def inspect_query(project: str, run_id: int, sample_id: int, split: str, kind: str | None = None) -> dict:

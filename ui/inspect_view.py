@@ -107,7 +107,7 @@ def attributions(explain, view: SampleView) -> None:
     words = [view.text[s:e] for s, e in view.tokens]
     word = None
     if view.task == "ner":
-        word = st.selectbox("Explain the label of", range(len(words)), format_func=lambda i: f"{i}: {words[i]}",
+        word = st.selectbox("Explain the label of", range(len(words)), format_func=lambda i: f"{i}:{words[i]}",
                             key="attr_word")
     steps = st.select_slider("Integration steps", [16, 32, 64, 128], value=64, key="attr_steps")
     # Kept across reruns (other widgets on the page) until the sample, word or steps change.

@@ -109,6 +109,8 @@ class AttentionData:
     weights: torch.Tensor  # (layers, heads, T, T), rows sum to one
     window: int
     windows: int
+    # The word (index into the sample's words, as in the token table) of each row; None: special token.
+    word_ids: list[int | None] = field(default_factory=list)
 
 
 def attention_data(S: sessionmaker[Session], run_id: int, sample_id: int, window: int = 0, words: bool = False) -> AttentionData:
@@ -124,11 +126,11 @@ def attention_data(S: sessionmaker[Session], run_id: int, sample_id: int, window
     win = wins[window]
     att = predict.attention(lm, win)  # (layers, heads, T, T)
     if not words:
-        return AttentionData(win.subwords, att, window, len(wins))
+        return AttentionData(win.subwords, att, window, len(wins), list(win.word_ids))
     merged, units = predict.word_attention(att, win)  # (layers, heads, W, W)
     specials = iter(s for s, w in zip(win.subwords, win.word_ids) if w is None)
     labels = [next(specials) if u is None else text[tokens[u][0] : tokens[u][1]] for u in units]
-    return AttentionData(labels, merged, window, len(wins))
+    return AttentionData(labels, merged, window, len(wins), list(units))
 
 
 def walk_ids(S: sessionmaker[Session], run_id: int, split: str, kind: str | None = None) -> list[int]:

@@ -54,3 +54,55 @@ def test_marked_text_escapes_html(text):
     start = text.index("Bob")
     out = marked_text(text, [(start, start + 3, "PER")], set())
     assert "<script>" not in out and "&lt;script&gt;" in out and ">Bob<" in out
+
+
+def _drop_test_split(S, pid):
+    """Move the project's test samples to train: a project with train and dev only."""
+    from sqlalchemy import update
+
+    from db.models import Sample
+
+    with S.begin() as s:
+        s.execute(update(Sample).where(Sample.project_id == pid, Sample.split == "test").values(split="train"))
+
+
+def test_evaluate_and_inspect_start_on_a_split_that_exists_and_remember_it(S, tmp_path):
+    pid, run_id = tm.trained_ner_run(S, tmp_path)
+    _drop_test_split(S, pid)
+    at = page("evaluate", project="toyner", run=run_id)
+    assert not at.exception, at.exception
+    box = at.selectbox(key="evaluate_split_toyner")
+    assert box.value == "dev" and box.format_func("test") == "test (0 labelled)"
+    assert any("labelled samples in dev" in c.value for c in at.caption)
+    box.set_value("test").run()
+    assert any("The test split has no labelled samples: pick train" in i.value for i in at.info)
+    assert next(b for b in at.button if b.label == "Re-evaluate").disabled
+    box = at.selectbox(key="evaluate_split_toyner").set_value("train").run()
+    at.query_params.pop("split")
+    at.run()
+    assert at.selectbox(key="evaluate_split_toyner").value == "train"  # remembered for the project
+
+    at = page("inspect", project="toyner", run=run_id)
+    assert not at.exception, at.exception
+    assert at.selectbox(key="inspect_split_toyner").value == "dev"
+    assert not any("No labelled samples" in i.value for i in at.info)
+
+
+def test_inspect_numbers_words_alike_in_the_token_table_and_the_heatmap(S, tmp_path):
+    from core.interpret.inspection import attention_data, sample_view
+    from ui.attention_view import axis_labels
+
+    pid, run_id = tm.trained_ner_run(S, tmp_path)
+    with S.begin() as s:
+        project = project_repo.get_project_by_id(s, pid)
+        sample = next(sample_repo.iter_labeled(s, project, splits=["test"]))
+    view = sample_view(S, run_id, sample.id)
+    table = [f"{row['#']}:{row['word']}" for row in view.token_rows]
+    words = axis_labels(attention_data(S, run_id, sample.id, words=True))
+    assert words[0] == "[CLS]" and words[-1] == "[SEP]"
+    assert words[1:-1] == table  # word 0 is "0:Alice" in both
+    subwords = axis_labels(attention_data(S, run_id, sample.id, words=False))
+    assert subwords[1].startswith("0:") and all(":" in t for t in subwords[1:-1])
+    assert len(set(subwords)) == len(subwords)  # Plotly would merge equal names
+    for row in view.token_rows:  # "O 0.97, B-PER 0.014, I-LOC 3.1e-04": never a 0.00
+        assert all(float(part.rsplit(" ", 1)[1]) > 0 for part in row["top 3"].split(", ")), row["top 3"]

@@ -6,6 +6,7 @@ from core.evaluation.report import evaluate, result
 from core.base.store import sessions
 from ui import eval_view as view
 from ui import loop_view
+from ui.splits import empty_reason, split_box
 from ui.state import require_project
 
 st.title("Evaluate")
@@ -17,16 +18,21 @@ with left:
 if run_id is None:
     st.info("No completed run in this project yet: train one on the Train page or run ICL.")
     st.stop()
-split = mid.selectbox("Split", ["test", "dev", "train"], key="eval_split")
+options, sizes = view.evaluable_splits(project, run_id)
+split = split_box(project, "evaluate", options, sizes, where=mid)
+empty = empty_reason(split, sizes)
 strict = right.toggle("Strict IOB2", key="eval_strict", help="seqeval strict mode: an I- tag after O is no entity")
-refresh = right.button("Re-evaluate", help="ignore the cached scores")
+refresh = right.button("Re-evaluate", help=empty or "ignore the cached scores", disabled=bool(empty))
 
-try:
-    with st.spinner(f"Evaluating run {run_id} on {split}…"):
-        ev = evaluate(sessions(), run_id, split, refresh=refresh)
-except UserError as exc:
-    st.warning(str(exc))
-    ev = None
+ev = None
+if empty:
+    st.info(empty)
+else:
+    try:
+        with st.spinner(f"Evaluating run {run_id} on {split}…"):
+            ev = evaluate(sessions(), run_id, split, refresh=refresh)
+    except UserError as exc:
+        st.warning(str(exc))
 
 if ev is not None:
     res = result(ev, strict=strict)
