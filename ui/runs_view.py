@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -62,11 +63,28 @@ def compare(rows: list[dict], run_ids: list[int]) -> None:
         st.dataframe(compared.rename(columns={"total params": "model size (params)"}), hide_index=True,
                      column_config={"test": st.column_config.NumberColumn(f"{metric} on test", format="%.4f")})
     missing = [i for i in run_ids if by_id[i]["test_value"] is None and by_id[i]["status"] == "completed"]
-    if missing and st.button(f"Score {len(missing)} run(s) on the test split", key="score_on_test",
-                             help="Fine-tuned runs report dev while training; this evaluates them on test "
-                                  "so every run in the table is compared on the same samples."):
+    if not missing:
+        return
+    test_samples = labelled_test_samples(run_ids[0])
+    blocked = None if test_samples else (
+        "There is no labelled test split to score on: assign a test split on the Data page (Splits), "
+        "then score the runs on it.")
+    if st.button(f"Score {len(missing)} run{'s' if len(missing) != 1 else ''} on the test split", key="score_on_test",
+                 disabled=bool(blocked), help=blocked or "Fine-tuned runs report dev while training; this evaluates "
+                 "them on test so every run in the table is compared on the same samples."):
         score_on_test(missing)
         st.rerun()
+    if blocked:
+        st.caption(blocked)
+
+
+def labelled_test_samples(run_id: int) -> int:
+    """Labelled samples in the test split of the run's project."""
+    from db import projects as project_repo
+
+    with sessions().begin() as s:
+        project = project_repo.get_project_by_id(s, run_repo.get_run(s, run_id).project_id)
+        return project_repo.split_counts(s, project)["test"]["labeled"]
 
 
 def score_on_test(run_ids: list[int]) -> None:
@@ -100,11 +118,25 @@ def details(row: dict) -> None:
         log = Path(row["log_path"]) if row["log_path"] else None
         with st.expander("Log", expanded=row["status"] in ("failed", "interrupted")):
             if log and log.exists():
-                text = log.read_text(errors="replace")
+                text = readable_log(log.read_text(errors="replace"))
                 st.caption(f"`{log}`" + (" (last part)" if len(text) > LOG_TAIL_CHARS else ""))
                 st.code(text[-LOG_TAIL_CHARS:], language=None)
             else:
                 st.caption("No log yet.")
+
+
+# ECMA-48 escapes: CSI (colours, cursor moves: ESC [ ... final byte), OSC (ESC ] ... BEL or ESC \),
+# and the short ones (ESC, intermediate bytes, final byte: charset switches like ESC ( B).
+ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[ -/]*[0-~])")
+
+
+def readable_log(text: str) -> str:
+    """A run log as a person reads it: without terminal colour codes, and with progress bars
+    (rewritten in place with carriage returns) shown at their last state."""
+    lines = []
+    for line in ANSI.sub("", text).replace("\r\n", "\n").split("\n"):
+        lines.append(line.rstrip("\r").rsplit("\r", 1)[-1])
+    return "\n".join(lines)
 
 
 def zip_folder(folder: Path) -> bytes:

@@ -42,3 +42,42 @@ def test_runs_page_lists_finetune_and_icl_runs_with_their_test_scores(S, tmp_pat
     assert frame.loc[icl.id, "test"] == 0.125
     assert abs(frame.loc[ft_id, "test"] - f1_test) < 1e-9
     assert frame.loc[icl.id, "kind"] == "icl" and frame.loc[ft_id, "kind"] == "finetune"
+
+
+def test_the_run_log_shows_no_terminal_codes_and_progress_bars_at_their_last_state():
+    from ui.runs_view import readable_log
+
+    raw = ("\x1b[32mINFO\x1b[0m loading\r\n"
+           "Loading weights:   0%|          | 0/103 [00:00<?, ?it/s]\rLoading weights: 100%|██████████| 103/103\n"
+           "\x1b[1;31mERROR\x1b[0m \x1b[2Kdone\x1b(B\n")
+    assert readable_log(raw) == "INFO loading\nLoading weights: 100%|██████████| 103/103\nERROR done\n"
+
+
+def _compare_app(run_ids):
+    def app(run_ids=run_ids):
+        from core.base.store import sessions
+        from core.runs.summary import project_runs
+        from ui import runs_view
+
+        with sessions().begin() as s:
+            rows = project_runs(s, "toyner")
+        runs_view.compare(rows, list(run_ids))
+
+    return AppTest.from_function(app, default_timeout=60, kwargs={"run_ids": run_ids})
+
+
+def test_score_on_test_says_why_it_cannot_without_a_test_split(S, tmp_path):
+    from sqlalchemy import update
+
+    from db.models import Sample
+
+    pid, ft_id = tm.trained_ner_run(S, tmp_path)
+    at = _compare_app([ft_id]).run()
+    assert not at.exception, at.exception
+    assert not at.button(key="score_on_test").disabled
+    with S.begin() as s:
+        s.execute(update(Sample).where(Sample.project_id == pid, Sample.split == "test").values(split="unassigned"))
+    at = _compare_app([ft_id]).run()
+    assert at.button(key="score_on_test").disabled
+    assert any("no labelled test split to score on: assign a test split on the Data page" in c.value
+               for c in at.caption)
