@@ -6,9 +6,9 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.labeling.active import AGGREGATES, ORDERS
+from core.labeling.active import AGGREGATES, ORDER_NAMES, ORDERS
 from core.labeling.label_errors import rank
-from core.labeling.preannotate import create
+from core.labeling.preannotate import DEFAULT_MIN_CONFIDENCE, create
 from core.train import learning_curve
 from core.base.errors import UserError
 from core.base.store import sessions
@@ -39,15 +39,24 @@ def preannotate_section(project: str, run_id: int) -> None:
         st.info("Pick a fine-tuned run: only a trained model can pre-annotate.")
         return
     with st.form("preannotate_form"):
-        a, b, c = st.columns(3)
-        order = a.selectbox("Then order the queue by", [o for o in ORDERS if o != "random"] + ["random"])
-        aggregate = b.selectbox("NER: aggregate words by", AGGREGATES)
+        a, b, c, d = st.columns(4)
+        order = a.selectbox("Then order the queue by", [o for o in ORDERS if o != "random"] + ["random"],
+                            format_func=ORDER_NAMES.get)
+        aggregate = b.selectbox("NER: aggregate words by", AGGREGATES,
+                                format_func={"min": "least sure word", "mean": "mean over words"}.get)
         limit = c.number_input("At most (0 = all)", min_value=0, value=0, step=100)
+        threshold = d.number_input(
+            "NER: suggest spans from confidence", min_value=0.0, max_value=0.99, value=DEFAULT_MIN_CONFIDENCE,
+            step=0.05, key="preannotate_threshold",
+            help="A span is pre-filled only when its least sure word has at least this probability (0 = every "
+                 "predicted span). The default gave the best F1 of suggestions on WNUT 2017 dev "
+                 "(bench/preannotate_threshold.py). Split names (B-X B-X) are joined into one span either way.")
         submitted = st.form_submit_button("Start pre-annotation")
     if submitted:
         try:
             with sessions().begin() as s:
-                new_id = create(s, run_id, int(limit) or None, order, aggregate)
+                new_id = create(s, run_id, int(limit) or None, order, aggregate,
+                                min_confidence=float(threshold))
             st.success(f"Queued pre-annotation run {new_id}; the worker runs it in the background.")
         except (UserError, ValueError) as exc:
             st.error(str(exc))

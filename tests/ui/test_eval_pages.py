@@ -106,3 +106,19 @@ def test_inspect_numbers_words_alike_in_the_token_table_and_the_heatmap(S, tmp_p
     assert len(set(subwords)) == len(subwords)  # Plotly would merge equal names
     for row in view.token_rows:  # "O 0.97, B-PER 0.014, I-LOC 3.1e-04": never a 0.00
         assert all(float(part.rsplit(" ", 1)[1]) > 0 for part in row["top 3"].split(", ")), row["top 3"]
+
+
+def test_the_preannotation_form_queues_a_pass_with_its_confidence_threshold(S, tmp_path):
+    from core.labeling.preannotate import DEFAULT_MIN_CONFIDENCE
+
+    pid, run_id = tm.trained_ner_run(S, tmp_path)
+    at = page("evaluate", project="toyner", run=run_id)
+    box = at.number_input(key="preannotate_threshold")
+    assert box.value == DEFAULT_MIN_CONFIDENCE
+    box.set_value(0.3)
+    at = next(b for b in at.button if b.label == "Start pre-annotation").click().run()
+    assert not at.exception, at.exception
+    with S.begin() as s:
+        (queued,) = run_repo.list_runs(s, project_repo.get_project_by_id(s, pid), kinds=["preannotate"])
+    assert queued.config["min_confidence"] == 0.3 and queued.status == "queued"
+    assert any(f"Queued pre-annotation run {queued.id}" in m.value for m in at.success)

@@ -74,7 +74,7 @@ def test_uncertainty_measures():
 
 def test_unknown_order_is_refused(S):
     pid = tm.ner_project(S)
-    with S.begin() as s, pytest.raises(ValueError, match="unknown queue order 'fifo': expected one of random"):
+    with S.begin() as s, pytest.raises(ValueError, match="unknown queue order 'fifo': expected one of import, random, least_confidence"):
         active.reorder_queue(s, project_repo.get_project_by_id(s, pid), "fifo")
 
 
@@ -140,3 +140,22 @@ def test_a_pass_with_a_threshold_stores_only_confident_spans(S, tmp_path, capsys
     _, strict = unlabeled(S, pid)
     stored = sum(len(r.spans) for r in strict)
     assert stored == out["metrics"]["suggested_spans"] < sum(len(r.spans) for r in rows)
+
+
+def test_the_project_remembers_the_queue_order_and_says_what_it_follows(S, tmp_path, capsys):
+    pid, run_id = tm.trained_ner_run(S, tmp_path)
+    with S.begin() as s:
+        project = project_repo.get_project_by_id(s, pid)
+        assert (project.queue_order, active.describe_queue(s, project)) == (
+            "import", "The queue follows the import order (oldest first).")
+    assert cli.main(["preannotate", str(run_id), "--order", "margin", "--aggregate", "mean"]) == 0
+    pass_id = json.loads(capsys.readouterr().out)["run_id"]
+    with S.begin() as s:
+        project = project_repo.get_project_by_id(s, pid)
+        assert (project.queue_order, project.queue_aggregate) == ("margin", "mean")
+        assert active.describe_queue(s, project) == (
+            f"The queue follows the model's uncertainty: smallest margin averaged over words (pre-annotation run "
+            f"#{pass_id}); samples no pass has scored come last, oldest first.")
+        active.reorder_queue(s, project, "import")
+        queue = sample_repo.queue_ids(s, project, limit=100)
+        assert queue == sorted(queue) and project.queue_order == "import"  # oldest first again
