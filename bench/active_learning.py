@@ -179,13 +179,19 @@ def report(args, runs: dict[int, dict[str, Curve]], dev_n: int, wall: float) -> 
         per_seed.append(got)
     fewer = sum(1 for g in per_seed if g is not None and g < final_n)
     print("per seed, labels uncertainty needs to reach that seed's final random F1: "
-          + ", ".join(f"seed {s}: {'not reached' if g is None else f'{g:.0f}'}" for s, g in zip(seeds, per_seed)))
+          + ", ".join(f"seed {s}: {'not reached' if g is None else f'{g:.0f}'}" for s, g in zip(seeds, per_seed))
+          + " (not reached includes a random arm that scored 0)")
     print(f"wall time {wall:.0f} s; command: python bench/active_learning.py --seeds {','.join(map(str, seeds))} "
           f"--rounds {args.rounds} --start {args.start} --step {args.step} --pool {args.pool} --dev {args.dev} "
           f"--epochs {args.epochs:g} --min-steps {args.min_steps} --lr {args.lr:g} --measure {args.measure}")
-    reached = "not reached" if needed is None else f"{needed:.0f} labels ({needed / final_n:.0%})"
+    if final <= 0:
+        reached = "cannot be compared: random sampling never scored above 0 (train longer: --epochs, --min-steps)"
+    elif needed is None:
+        reached = f"does not reach it within {counts[-1]} labels"
+    else:
+        reached = f"reaches it with {needed:.0f} labels ({needed / final_n:.0%})"
     print(f"figure: random sampling's final mean dev F1 {final:.3f} with {final_n} labels; uncertainty sampling "
-          f"({args.measure}) reaches it with {reached}; fewer labels in {fewer} of {len(seeds)} seeds; "
+          f"({args.measure}) {reached}; fewer labels in {fewer} of {len(seeds)} seeds; "
           f"{len(seeds)} seeds, pool {args.pool}, dev n = {dev_n}")
     print(f"target: uncertainty sampling reaches random sampling's final mean dev F1 with fewer than {final_n} labels")
     print("MET" if needed is not None and needed < final_n else "NOT MET")

@@ -17,11 +17,19 @@ SENTENCES = ["Ann met Bob in New York .", "Cara left Oslo .", "Dan stayed ."]
 
 
 def test_home_opens_the_start_page_without_a_page_not_found_pop_up(app, page):
+    seed(app, "news", SENTENCES, ["PER", "LOC"])
     page.goto(app.url("home"))
     wait_for_app(page)
     page.get_by_role("heading", name="Tagtune").wait_for()
     assert "Page not found" not in page.inner_text("body")
     assert page.url.rstrip("/") == app.base  # sent to the start page's own path, `/`
+    # Its links to a project's pages stay in this tab.
+    link = page.locator('[data-testid="stPageLink"] a').filter(has_text="Label")
+    assert link.get_attribute("target") in (None, "", "_self")
+    link.click()
+    page.wait_for_url("**/label?project=news**")
+    page.locator(NER).wait_for()
+    assert len(page.context.pages) == 1
 
 
 def _pick_first_row(page, table_key: str) -> None:

@@ -54,7 +54,7 @@ def test_the_run_log_shows_no_terminal_codes_and_progress_bars_at_their_last_sta
 
 
 def _compare_app(run_ids):
-    def app(run_ids=run_ids):
+    def app(run_ids):
         from core.base.store import sessions
         from core.runs.summary import project_runs
         from ui import runs_view
