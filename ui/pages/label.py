@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.labeling.queue import QueueFilter, samples_per_hour
 from ui import label_view as view
+from ui.annotator import choose_annotator
 from ui.components.cat_labeller import cat_labeller
 from ui.components.ner_labeller import ner_labeller
 from ui.state import query_int, require_project
@@ -14,7 +15,7 @@ project = require_project("then import data on the Data page")
 state = view.state_for(project)
 
 with st.sidebar:
-    annotator = view.choose_annotator()
+    annotator = choose_annotator()
     split = st.selectbox("Split", list(view.SPLITS), key="label_split")
     status = st.selectbox("Show", list(view.STATUSES), key="label_status")
     view.queue_order_box(project)
