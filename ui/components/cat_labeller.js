@@ -57,20 +57,13 @@ function choose(inst, parts, name) {
   send(inst, parts, "accept");
 }
 
-function undoOrBack(inst, parts) {
-  if (!inst.st.undo.length && inst.data.can_back) send(inst, parts, "back");
-  else undo(inst, parts);
+function restoreSelection(inst, parts, selected) {
+  inst.st.selected = selected;
+  render(inst, parts);
 }
 
 function undo(inst, parts) {
-  const st = inst.st;
-  if (!st.undo.length) {
-    showMessage(parts.msg, "Nothing to undo on this sample.", "info");
-    return;
-  }
-  st.selected = st.undo.pop();
-  render(inst, parts);
-  showMessage(parts.msg, "", "");
+  undoLast(inst, parts, (sel) => restoreSelection(inst, parts, sel));
 }
 
 function send(inst, parts, type) {
@@ -120,7 +113,9 @@ function handleKey(inst, parts, e) {
   switch (e.key) {
     case "Enter": send(inst, parts, "accept"); return true;
     case "s": case "S": send(inst, parts, "skip"); return true;
-    case "Backspace": undoOrBack(inst, parts); return true;
+    case "Backspace":
+      undoOrBack(inst, parts, (sel) => restoreSelection(inst, parts, sel), () => send(inst, parts, "back"));
+      return true;
     case "PageUp": if (data.can_back) send(inst, parts, "back"); return true;
     case "PageDown": if (data.can_forward) send(inst, parts, "forward"); return true;
     case "Escape":

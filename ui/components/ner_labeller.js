@@ -169,24 +169,15 @@ function removeSpan(inst, parts, si) {
   showMessage(parts.msg, "", "");
 }
 
-// Backspace in both labellers: undo the last edit on this sample; with none left, go back to
-// the previous sample (its answer can then be changed). ctrl+z only ever undoes.
-function undoOrBack(inst, parts) {
-  if (!inst.st.undo.length && inst.data.can_back) send(inst, parts, "back");
-  else undo(inst, parts);
+function restoreSpans(inst, parts, spans) {
+  inst.st.spans = spans;
+  inst.st.anchor = null;
+  renderText(inst, parts);
+  renderHead(inst, parts);
 }
 
 function undo(inst, parts) {
-  const st = inst.st;
-  if (!st.undo.length) {
-    showMessage(parts.msg, "Nothing to undo on this sample.", "info");
-    return;
-  }
-  st.spans = st.undo.pop();
-  st.anchor = null;
-  renderText(inst, parts);
-  renderHead(inst, parts);
-  showMessage(parts.msg, "", "");
+  undoLast(inst, parts, (spans) => restoreSpans(inst, parts, spans));
 }
 
 // delta moves by tokens; an absolute target (Home/End) wins over it.
@@ -301,7 +292,9 @@ function handleKey(inst, parts, e) {
       paintSelection(inst, parts);
       showMessage(parts.msg, "", "");
       return true;
-    case "Backspace": undoOrBack(inst, parts); return true;
+    case "Backspace":
+      undoOrBack(inst, parts, (spans) => restoreSpans(inst, parts, spans), () => send(inst, parts, "back"));
+      return true;
     case "Enter": send(inst, parts, "accept"); return true;
     case "PageUp": if (inst.data.can_back) send(inst, parts, "back"); return true;
     case "PageDown": if (inst.data.can_forward) send(inst, parts, "forward"); return true;
