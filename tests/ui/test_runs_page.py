@@ -44,12 +44,53 @@ def test_runs_page_lists_finetune_and_icl_runs_with_their_test_scores(S, tmp_pat
     assert frame.loc[icl.id, "kind"] == "icl" and frame.loc[ft_id, "kind"] == "finetune"
 
 
+def test_comparing_runs_on_different_samples_is_flagged_until_they_are_scored_alike(S, tmp_path, monkeypatch):
+    import os
+
+    import core.runs.worker
+    from core.runs.jobs import handler_for
+
+    monkeypatch.setattr(core.runs.worker, "ensure_worker", lambda *a, **k: {})
+    pid, ft_id = tm.trained_ner_run(S, tmp_path)
+    evaluate(S, ft_id, "test")  # all 8 test samples
+    with S.begin() as s:
+        project = project_repo.get_project_by_id(s, pid)
+        icl = run_repo.create_run(s, project, "icl", {"lm": "/models/SmolLM2", "limit": 3}, status="running")
+        rows = list(sample_repo.iter_labeled(s, project, splits=["test"]))[:3]
+        for row in rows:  # perfect on the 3 samples it ran on
+            run_repo.save_prediction(s, icl.id, row.id, {"spans": [list(x) for x in row.spans]})
+        from core.evaluation.coverage import coverage
+
+        run_repo.finish(s, icl.id, "completed", metrics={"split": "test", "f1": 1.0, **coverage(r.id for r in rows)})
+    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    at.query_params["project"] = "toyner"
+    at.query_params["compare"] = f"{icl.id},{ft_id}"
+    at.run()
+    assert not at.exception, at.exception
+    (verdict,) = at.warning
+    assert "Not comparable: scored on different test samples" in verdict.value
+    compared = at.dataframe[1].value.set_index("id")
+    assert (compared.loc[icl.id, "n"], compared.loc[ft_id, "n"]) == (3, 8)
+    at.button(key="score_same_samples").click().run()
+    with S.begin() as s:
+        (job,) = run_repo.jobs_of(s, ft_id, "evaluate")
+        run_repo.mark_started(s, job.id, pid=os.getpid())
+        assert job.config["sample_ids"] == sorted(r.id for r in rows)
+    handler_for("evaluate")(job.id)
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.warning and "same 3 test samples" in at.success[0].value
+    compared = at.dataframe[1].value.set_index("id")
+    assert (compared.loc[icl.id, "n"], compared.loc[ft_id, "n"]) == (3, 3)
+    assert compared.loc[icl.id, "samples"] == compared.loc[ft_id, "samples"]
+
+
 def test_the_run_log_shows_no_terminal_codes_and_progress_bars_at_their_last_state():
     from ui.runs_view import readable_log
 
     raw = ("\x1b[32mINFO\x1b[0m loading\r\n"
            "Loading weights:   0%|          | 0/103 [00:00<?, ?it/s]\rLoading weights: 100%|██████████| 103/103\n"
-           "\x1b[1;31mERROR\x1b[0m \x1b[2Kdone\x1b(B\n")
+           "\x1b[1;31mERROR\x1b[0m \x1b[2Kdone\x1b(B\x1b]0;title\x07\n")
     assert readable_log(raw) == "INFO loading\nLoading weights: 100%|██████████| 103/103\nERROR done\n"
 
 
@@ -66,18 +107,18 @@ def _compare_app(run_ids):
     return AppTest.from_function(app, default_timeout=60, kwargs={"run_ids": run_ids})
 
 
-def test_score_on_test_says_why_it_cannot_without_a_test_split(S, tmp_path):
+def test_comparing_on_a_split_that_does_not_exist_says_why_and_offers_no_jobs(S, tmp_path):
     from sqlalchemy import update
 
     from db.models import Sample
 
     pid, ft_id = tm.trained_ner_run(S, tmp_path)
-    at = _compare_app([ft_id]).run()
-    assert not at.exception, at.exception
-    assert not at.button(key="score_on_test").disabled
     with S.begin() as s:
         s.execute(update(Sample).where(Sample.project_id == pid, Sample.split == "test").values(split="unassigned"))
     at = _compare_app([ft_id]).run()
-    assert at.button(key="score_on_test").disabled
-    assert any("no labelled test split to score on: assign a test split on the Data page" in c.value
-               for c in at.caption)
+    assert not at.exception, at.exception
+    box = at.selectbox(key="compare_split_toyner")
+    assert box.value == "dev" and box.format_func("test") == "test (0 labelled)"  # starts on a split that exists
+    box.set_value("test").run()
+    assert any("The test split has no labelled samples: pick train" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "score_same_samples"]

@@ -1,14 +1,14 @@
 """projects remember the order their labelling queue follows
 
-Revision ID: 0002_firsthour
-Revises: 0001
+Revision ID: 0004_firsthour
+Revises: 0003_formats
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0002_firsthour"
-down_revision = "0001"
+revision = "0004_firsthour"
+down_revision = "0003_formats"
 branch_labels = None
 depends_on = None
 
