@@ -9,7 +9,7 @@ from core.labeling import active
 from db import projects as project_repo
 from db import runs as run_repo
 from tests.e2e.conftest import wait_for_app
-from tests.e2e.label_helpers import CAT, NER, message, open_label, seed, shown_spans, stored, wait_sample
+from tests.e2e.label_helpers import CAT, NER, message, open_label, pick, seed, shown_spans, stored, wait_sample
 
 pytestmark = pytest.mark.e2e
 
@@ -129,6 +129,10 @@ def test_the_queue_box_says_which_order_the_queue_follows(app, page):
     assert page.get_by_role("combobox", name="Queue order").input_value() == "highest entropy"
     assert "follows the model's uncertainty: highest entropy of the least sure word" in note.inner_text()
     assert "as stored" not in page.inner_text("body")
+    pick(page, "Queue order", "random (a seeded shuffle)")  # choosing an order applies and records it
+    note.filter(has_text="a seeded shuffle").wait_for()
+    with app.sessions().begin() as s:
+        assert project_repo.get_project(s, "news").queue_order == "random"
 
 
 def test_chart_axes_read_right_for_one_point_and_small_learning_rates(app, page):
