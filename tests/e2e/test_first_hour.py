@@ -68,6 +68,9 @@ def test_the_annotator_is_a_chosen_identity_remembered_in_the_browser(app, page)
     sidebar.get_by_label("New annotator's name").fill("Ada Lovelace")
     sidebar.get_by_label("New annotator's name").press("Enter")
     page.wait_for_url("**annotator=Ada+Lovelace**")
+    # The name box goes once the name is taken; until then key presses would be typed into it.
+    sidebar.get_by_label("New annotator's name").wait_for(state="detached", timeout=60_000)
+    assert page.get_by_role("combobox", name="Annotator").input_value() == "Ada Lovelace"
     wait_for_app(page)
     wait_sample(page, ids[0])
     for key in ("ArrowRight", "1", "Enter"):  # Ann PER
