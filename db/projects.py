@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from db.errors import AlreadyExists, NotFound
-from db.models import Label, Project
+from db.models import Annotation, Label, Project, Sample
 
 LABEL_MAX = 100  # labels.name is String(100)
 # `|` joins multi-labels in CSV, tab and line breaks end CoNLL/TSV columns and rows.
@@ -52,6 +52,28 @@ def create_project(
     session.flush()
     ensure_labels(session, project, [l if isinstance(l, LabelSpec) else LabelSpec(l) for l in labels])
     return project
+
+
+def rename_project(session: Session, project: Project, new_name: str) -> Project:
+    """Give ``project`` a new unique name (runs, samples and labels keep pointing at its id)."""
+    new_name = new_name.strip()
+    if not new_name:
+        raise ValueError("expected a new project name, found an empty one; type the new name")
+    if new_name == project.name:
+        return project
+    clash = session.scalar(select(Project.id).where(Project.name == new_name, Project.id != project.id))
+    if clash is not None:
+        raise AlreadyExists(f"a project named {new_name!r} already exists; pick another name")
+    project.name = new_name
+    session.flush()
+    return project
+
+
+def delete_project(session: Session, project: Project) -> None:
+    """Delete the project with its labels, samples, annotations, runs, metric points and
+    predictions (ON DELETE CASCADE). Files on disk are the caller's: core.data.projects."""
+    session.delete(project)
+    session.flush()
 
 
 def get_project(session: Session, name: str) -> Project:
@@ -163,3 +185,30 @@ def delete_label(session: Session, project: Project, name: str) -> None:
         raise NotFound(f"project {project.name!r} has no label {name!r}")
     session.delete(label)
     session.flush()
+
+
+def annotators(session: Session) -> list[str]:
+    """Everyone who has labelled or skipped a sample in any project, most recently active first."""
+    saved = select(Sample.annotator.label("name"), Sample.updated_at.label("at")).where(Sample.annotator.is_not(None))
+    labelled = select(Annotation.annotator.label("name"), Annotation.created_at.label("at")).where(
+        Annotation.annotator.is_not(None), Annotation.source == "human")
+    both = union_all(saved, labelled).subquery()
+    rows = session.execute(select(both.c.name, func.max(both.c.at).label("last"))
+                           .group_by(both.c.name).order_by(func.max(both.c.at).desc(), both.c.name))
+    return [name for name, _ in rows if name.strip()]
+
+
+SPLITS = ("train", "dev", "test", "unassigned")
+
+
+def split_counts(session: Session, project: Project) -> dict[str, dict[str, int]]:
+    """{split: {"samples": n, "labeled": n, "unlabeled": n}} for every split, zeros included."""
+    out = {split: {"samples": 0, "labeled": 0, "unlabeled": 0} for split in SPLITS}
+    rows = session.execute(select(Sample.split, Sample.status, func.count()).where(Sample.project_id == project.id)
+                           .group_by(Sample.split, Sample.status))
+    for split, status, n in rows:
+        counts = out.setdefault(split, {"samples": 0, "labeled": 0, "unlabeled": 0})
+        counts["samples"] += n
+        if status in ("labeled", "unlabeled"):
+            counts[status] += n
+    return out

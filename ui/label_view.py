@@ -2,13 +2,12 @@
 the data the labeller components receive. Logic lives in core.labeling.queue."""
 from __future__ import annotations
 
-import getpass
-import importlib
 import time
 from dataclasses import dataclass, field
 
 import streamlit as st
 
+from core.labeling import active
 from core.labeling import queue as labeling
 from core.labeling.queue import History, QueueFilter, Task
 from core.base.store import sessions
@@ -18,7 +17,6 @@ from db.errors import NotFound
 
 SPLITS = {"All splits": None, "train": "train", "dev": "dev", "test": "test", "unassigned": "unassigned"}
 STATUSES = {"Unlabelled": "unlabeled", "Skipped": "skipped", "Labelled (review)": "labeled", "Any status": None}
-KEEP_ORDER = "as stored"
 
 
 @dataclass
@@ -33,7 +31,6 @@ class LabelState:
     done: int = 0
     started_at: float | None = None
     url_sample: int | None = None  # the ?sample= we last honoured or wrote
-    order: str = KEEP_ORDER
     drafts: dict[int, tuple[int, dict]] = field(default_factory=dict)  # sample -> (version, edits)
 
     def say(self, message: str = "", kind: str = "info") -> None:
@@ -49,32 +46,33 @@ def state_for(project: str) -> LabelState:
     return states.setdefault(project, LabelState())
 
 
-def default_annotator() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user database entry (containers): still label, just anonymously
-        return "annotator"
-
-
-def active_orders() -> tuple[str, ...]:
-    """Queue orders from active learning when that module is installed, else none."""
-    try:
-        return tuple(importlib.import_module("core.labeling.active").ORDERS)
-    except (ModuleNotFoundError, AttributeError):
-        return ()
-
-
-def apply_order(project_name: str, state: LabelState, order: str) -> str:
-    if order == state.order:
-        return ""
-    state.order = order
-    state.actions += 1  # new data for the labeller, which hands the keys back from the dropdown
-    if order == KEEP_ORDER:
-        return ""
-    active = importlib.import_module("core.labeling.active")
+def queue_order(project_name: str) -> tuple[str, str]:
+    """(the order the project's queue follows, one sentence saying so) as the database has it."""
     with sessions().begin() as s:
-        summary = active.reorder_queue(s, project_repo.get_project(s, project_name), order)
-    return summary.get("message") or f"Queue ordered by {order} ({summary.get('scored', 0)} samples scored)."
+        project = project_repo.get_project(s, project_name)
+        return project.queue_order, active.describe_queue(s, project)
+
+
+def queue_order_box(project_name: str) -> None:
+    """The queue-order box, showing the order the queue follows now, and a line saying so."""
+    order, note = queue_order(project_name)
+    key = f"label_order_{project_name}_{order}"  # a pass that reorders the queue redraws the box
+    st.selectbox("Queue order", active.QUEUE_ORDERS, index=active.QUEUE_ORDERS.index(order),
+                 format_func=active.ORDER_NAMES.get, key=key,
+                 on_change=lambda: apply_order(project_name, st.session_state[key]))
+    with st.container(key="queue_order_note"):
+        st.caption(note)
+
+
+def apply_order(project_name: str, order: str) -> None:
+    """on_change of the queue-order box: reorder the unlabelled samples and remember the order."""
+    with sessions().begin() as s:
+        project = project_repo.get_project(s, project_name)
+        summary = active.reorder_queue(s, project, order, project.queue_aggregate)
+    state = state_for(project_name)
+    state.history = state.history.new_queue()  # the next sample comes from the new order
+    state.actions += 1  # new data for the labeller, which hands the keys back from the dropdown
+    state.say(summary["message"], "info")
 
 
 def set_queue(project_name: str, state: LabelState, queue: QueueFilter) -> None:
@@ -154,16 +152,17 @@ def _dispatch(ctx: dict, state: LabelState, payload: dict) -> None:
         else:
             outcome = labeling.skip(s, sample_id, version, annotator=ctx["annotator"])
         if not outcome.saved:  # nothing was written: the version check comes first
-            state.say(outcome.message + _unsaved_note(edits), "error")
+            state.say(outcome.message + _unsaved_note(edits, sample_repo.get_sample(s, sample_id).text), "error")
             return
         state.drafts.pop(sample_id, None)
         state.done += kind == "accept"
         state.history = labeling.advance(s, project_repo.get_project(s, ctx["project"]), state.history, state.queue)
 
 
-def _unsaved_note(edits: dict) -> str:
+def _unsaved_note(edits: dict, text: str) -> str:
+    """What the person tried to save, in words ("PER “Bob”"), so they can redo it."""
     if "spans" in edits:
-        shown = ", ".join(f"{l} [{a}, {b})" for a, b, l in edits["spans"]) or "no spans"
+        shown = ", ".join(f"{l} “{text[int(a):int(b)]}”" for a, b, l in sorted(edits["spans"])) or "no spans"
     else:
         shown = ", ".join(edits.get("categories") or []) or "no label"
     return f" (Your unsaved version had: {shown}.)"

@@ -7,15 +7,15 @@
 - ``ck_runs_kind`` dropped: core/runs/jobs.py is the one list of run kinds (adding a kind is one
   line there, issue 14); the worker fails a run of a kind it does not know.
 
-Revision ID: 0004_runs
-Revises: 0003_formats
+Revision ID: 0005_runs
+Revises: 0004_firsthour
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0004_runs"
-down_revision = "0003_formats"
+revision = "0005_runs"
+down_revision = "0004_firsthour"
 branch_labels = None
 depends_on = None
 
