@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 
 def utcnow() -> datetime:
@@ -56,6 +56,13 @@ class Label(Base):
     description: Mapped[str] = mapped_column(Text, default="")
 
     project: Mapped[Project] = relationship(back_populates="labels")
+
+    @validates("colour")
+    def _check_colour(self, _key: str, colour: str) -> str:
+        # Colours reach the pages' CSS: only #rrggbb is ever stored, whichever path writes it.
+        from db.projects import check_colour
+
+        return check_colour(colour, self.name)
 
 
 class Sample(Base):

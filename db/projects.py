@@ -1,6 +1,7 @@
 """Repository functions for projects and labels. Session first; never commit."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -14,6 +15,18 @@ PALETTE = (
     "#8ecae6", "#ffb703", "#b5e48c", "#f4a3a8", "#cdb4db",
     "#ffd6a5", "#a0c4ff", "#caffbf", "#fdffb6", "#bdb2ff",
 )
+
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def check_colour(colour: str, label: str) -> str:
+    """``colour`` when it is ``#rrggbb``; colours go into the pages' CSS, so nothing else is stored."""
+    if not isinstance(colour, str) or not HEX_COLOUR.match(colour):
+        raise ValueError(
+            f"colour {colour!r} of label {label!r} is not a #rrggbb colour (e.g. #8ecae6); pick one with the picker"
+        )
+    return colour
 
 
 @dataclass(frozen=True)
@@ -89,7 +102,7 @@ def ensure_labels(session: Session, project: Project, specs: list[LabelSpec]) ->
         label = Label(
             project_id=project.id,
             name=name,
-            colour=spec.colour or PALETTE[position % len(PALETTE)],
+            colour=check_colour(spec.colour, name) if spec.colour else PALETTE[position % len(PALETTE)],
             hotkey=spec.hotkey if spec.hotkey is not None else _default_hotkey(position),
             position=position,
             description=spec.description,
@@ -123,7 +136,7 @@ def update_labels(session: Session, project: Project, specs: list[LabelSpec]) ->
         label.position = position
         label.hotkey = spec.hotkey or None
         if spec.colour:
-            label.colour = spec.colour
+            label.colour = check_colour(spec.colour, label.name)
         label.description = spec.description
     session.flush()
     return labels_of(session, project)

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.interpret.inspection import AttentionData
+from ui import safe
 
 AVERAGE = "average"
 
@@ -27,7 +28,7 @@ def select(att, layer, head):
 
 def _axis(labels: list[str]) -> list[str]:
     # Plotly merges duplicate category names; number the tokens so each keeps its own row.
-    return [f"{i}:{t}" for i, t in enumerate(labels)]
+    return [f"{i}:{safe.plot(t)}" for i, t in enumerate(labels)]
 
 
 def heatmap(data: AttentionData, layer, head) -> None:

@@ -10,6 +10,7 @@ import streamlit as st
 from core.base.store import sessions
 from db import projects as project_repo
 from db import runs as run_repo
+from ui import safe
 
 KIND_NAMES = {
     "wrong_type": "Wrong type (same span)",
@@ -76,6 +77,7 @@ def _report_frame(rows: dict) -> pd.DataFrame:
 
 
 def confusion_heatmap(labels: list[str], matrix: list[list[int]], title: str) -> None:
+    labels = [safe.plot(l) for l in labels]
     fig = px.imshow(
         matrix, x=labels, y=labels, text_auto=True, color_continuous_scale="Blues",
         labels={"x": "predicted", "y": "gold", "color": "count"}, aspect="auto", title=title,

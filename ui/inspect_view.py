@@ -1,12 +1,11 @@
 """Sample inspector parts: navigation, gold vs predicted with differences, token table, attributions."""
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import streamlit as st
 
 from core.interpret.inspection import SampleView
+from ui import safe
 
 CSS = """
 <style>
@@ -40,14 +39,14 @@ def marked_text(text: str, spans: list[tuple[int, int, str]], differing: set) ->
     for start, end, label in sorted(spans):
         if start < pos:
             continue
-        out.append(html.escape(text[pos:start]))
+        out.append(safe.html(text[pos:start]))
         cls = "tt-ent tt-diff" if (start, end, label) in differing else "tt-ent"
         out.append(
-            f'<span class="{cls}" title="{html.escape(label)}">{html.escape(text[start:end])}'
-            f'<span class="tt-lab">{html.escape(label)}</span></span>'
+            f'<span class="{cls}" title="{safe.html(label)}">{safe.html(text[start:end])}'
+            f'<span class="tt-lab">{safe.html(label)}</span></span>'
         )
         pos = end
-    out.append(html.escape(text[pos:]))
+    out.append(safe.html(text[pos:]))
     return f'<div class="tt-text">{"".join(out)}</div>'
 
 
@@ -63,10 +62,10 @@ def gold_vs_predicted(view: SampleView) -> None:
             st.markdown(marked_text(view.text, view.pred_spans, set(view.only_predicted)), unsafe_allow_html=True)
         return
     st.markdown(marked_text(view.text, [], set()), unsafe_allow_html=True)
-    left.markdown("**Gold:** " + html.escape(", ".join(view.gold_categories) or "—"))
+    left.markdown("**Gold:** " + (safe.md_join(view.gold_categories) or "—"))
     same = set(view.gold_categories) == set(view.pred_categories)
     right.markdown(("**Predicted:** " if same else "**Predicted (differs):** ")
-                   + html.escape(", ".join(view.pred_categories) or "—"))
+                   + (safe.md_join(view.pred_categories) or "—"))
     if view.scores:
         right.dataframe(pd.DataFrame({"probability": view.scores}).round(4))
 
@@ -91,13 +90,13 @@ def attribution_html(words: list[dict]) -> str:
     for w in words:
         score = w["score"]
         if score is None:
-            parts.append(html.escape(w["text"]))
+            parts.append(safe.html(w["text"]))
             continue
         alpha = min(1.0, abs(score) / scale)
         rgb = "22,163,74" if score >= 0 else "220,38,38"
         parts.append(
             f'<span class="tt-attr" style="background: rgba({rgb},{alpha:.2f})" title="{score:+.4f}">'
-            f"{html.escape(w['text'])}</span>"
+            f"{safe.html(w['text'])}</span>"
         )
     return f'<div class="tt-text">{" ".join(parts)}</div>'
 
@@ -120,7 +119,7 @@ def attributions(explain, view: SampleView) -> None:
         return
     out = kept[1]
     target = f"'{words[word]}' → {out['target_label']}" if word is not None else out["target_label"]
-    st.markdown(f"Attributions for **{html.escape(target)}** "
+    st.markdown(f"Attributions for **{safe.md(target)}** "
                 f"(p = {out['prediction']:.3f}, baseline p = {out['baseline_prediction']:.3f})")
     with st.container(key="attributions"):
         st.markdown(CSS + attribution_html(out["words"]), unsafe_allow_html=True)

@@ -13,6 +13,7 @@ from core.base.errors import UserError
 from core.base.store import sessions
 from db import projects as project_repo
 from db import runs as run_repo
+from ui import safe
 
 
 def _is_finetune(run_id: int) -> bool:
@@ -50,7 +51,7 @@ def preannotate_section(project: str, run_id: int) -> None:
                 new_id = create(s, run_id, int(limit) or None, order, aggregate)
             st.success(f"Queued pre-annotation run {new_id}; the worker runs it in the background.")
         except (UserError, ValueError) as exc:
-            st.error(str(exc))
+            st.error(safe.md(exc))
     _status_table(project, "preannotate")
 
 
@@ -79,7 +80,7 @@ def learning_curve_section(project: str, run_id: int) -> None:
                 new_id = learning_curve.create(s, run_id)
             st.success(f"Queued learning-curve run {new_id}.")
         except (UserError, ValueError) as exc:
-            st.error(str(exc))
+            st.error(safe.md(exc))
     _curve_chart(project)
 
 

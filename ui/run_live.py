@@ -9,6 +9,7 @@ from core.runs.summary import curves, eta_seconds, run_row
 from db import projects as project_repo
 from db import runs as run_repo
 from ui import charts
+from ui import safe
 
 REFRESH_SECONDS = 1.5
 ACTIVE = ("queued", "running")
@@ -33,7 +34,7 @@ def _duration(seconds: float | None) -> str:
 
 def status_line(row: dict, series: dict) -> None:
     with st.container(key="run_status"):
-        st.markdown(f"**Run #{row['id']}** · {row['name']} · {STATUS_ICON.get(row['status'], '')} "
+        st.markdown(f"**Run #{row['id']}** · {safe.md(row['name'])} · {STATUS_ICON.get(row['status'], '')} "
                     f"`{row['status']}`" + (" · cancelling…" if row["cancel_requested"] and row["status"] == "running"
                                             else ""))
         speed = series.get("samples_per_second", [])
@@ -42,7 +43,7 @@ def status_line(row: dict, series: dict) -> None:
                 + (f" · {speed[-1][1]:.1f} samples/s" if speed else ""))
         st.progress(min(max(row["progress"] or 0.0, 0.0), 1.0), text=text)
         if row["error"]:
-            st.error(row["error"])
+            st.error(safe.md(row["error"]))
         if row["status"] == "completed" and row["value"] is not None:
             st.success(f"{row['split'] or 'dev'} {row['metric']} = {row['value']:.4f} · model at `{row['checkpoint']}`")
 

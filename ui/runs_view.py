@@ -12,6 +12,7 @@ from core.base.store import sessions
 from core.runs.summary import curves
 from db import runs as run_repo
 from ui import charts
+from ui import safe
 
 LOG_TAIL_CHARS = 20_000
 
@@ -45,7 +46,7 @@ def runs_table(rows: list[dict]) -> list[int]:
 def compare(rows: list[dict], run_ids: list[int]) -> None:
     """Overlay the selected runs' curves and compare them in one table."""
     by_id = {r["id"]: r for r in rows}
-    names = {i: f"#{i} {by_id[i]['name']}" for i in run_ids}
+    names = {i: f"#{i} {safe.plot(by_id[i]['name'])}" for i in run_ids}
     with sessions().begin() as s:
         series = curves(s, run_ids)
     metric = by_id[run_ids[0]]["metric"]
@@ -78,14 +79,14 @@ def score_on_test(run_ids: list[int]) -> None:
             try:
                 evaluate(sessions(), run_id, "test")
             except UserError as exc:
-                st.warning(f"Run #{run_id}: {exc}")
+                st.warning(f"Run #{run_id}: {safe.md(exc)}")
 
 
 def details(row: dict) -> None:
     """One run: error, log, where its model is, download, cancel."""
-    st.subheader(f"Run #{row['id']} · {row['name']}")
+    st.subheader(f"Run #{row['id']} · {safe.md(row['name'])}")
     if row["error"]:
-        st.error(row["error"])
+        st.error(safe.md(row["error"]))
     with st.container(key="run_details"):
         if row["checkpoint"]:
             st.markdown(f"Exported model: `{row['checkpoint']}` (loads with `transformers.pipeline`)")

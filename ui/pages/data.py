@@ -4,6 +4,7 @@ import streamlit as st
 from core.data.exporter import MEDIA_TYPES
 from core.data.formats import IMPORT_FORMATS
 from ui import data_view as view
+from ui import safe
 from ui.state import require_project
 
 _preview = st.cache_data(max_entries=2, show_spinner="Checking the file…")(view.preview)  # not on every rerun
@@ -19,7 +20,7 @@ cols[1].metric("Labelled", f"{stats['labeled']:,}")
 for col, split in zip(cols[2:], ("train", "dev", "test", "unassigned")):
     col.metric(split.capitalize(), f"{stats['splits'][split]:,}")
 if stats["labels"]:
-    st.caption("Annotations per label: " + " · ".join(f"**{k}** {v:,}" for k, v in stats["labels"].items()))
+    st.caption("Annotations per label: " + " · ".join(f"**{safe.md(k)}** {v:,}" for k, v in stats["labels"].items()))
 
 browse, upload, splits, download = st.tabs(["Browse", "Import", "Splits", "Export"])
 
@@ -59,13 +60,13 @@ with upload:
         check = _preview(request, data)
         done_key = view.digest(data, request)
         st.markdown(f"**Preview** ({check['format']}): {check['records']:,} valid samples, "
-                    f"{len(check['errors']):,} problems; labels {', '.join(check['labels']) or 'none'}")
+                    f"{len(check['errors']):,} problems; labels {safe.md_join(check['labels']) or 'none'}")
         if check["errors"]:
             st.error("Nothing will be written while these lines are bad (unless invalid lines are skipped):")
             st.dataframe(check["errors"], hide_index=True, width="stretch", key="import_errors")
         for warning in check["warnings"]:
             lines = ", ".join(map(str, warning["lines"])) + (", …" if warning["count"] > len(warning["lines"]) else "")
-            st.warning(f"{warning['message']} (line{'s' if len(warning['lines']) > 1 else ''} {lines})")
+            st.warning(f"{safe.md(warning['message'])} (line{'s' if len(warning['lines']) > 1 else ''} {lines})")
         st.dataframe(check["rows"], hide_index=True, width="stretch", key="import_preview")
         blocked = not check["records"] or (bool(check["errors"]) and not skip)
         if st.session_state.get("import_done") == done_key:
@@ -78,7 +79,7 @@ with upload:
     report = st.session_state.pop("import_report", None)
     if report:
         st.success(f"Imported {report['imported']:,} samples (skipped {report['skipped']:,})"
-                   + (f"; added labels {', '.join(report['labels_added'])}" if report["labels_added"] else ""))
+                   + (f"; added labels {safe.md_join(report['labels_added'])}" if report["labels_added"] else ""))
 
 with splits:
     st.caption("Shuffle with a fixed seed and give samples train/dev/test by ratio.")
@@ -93,7 +94,7 @@ with splits:
             counts = view.assign(project, train, dev, test, int(seed), only)
             st.session_state["split_message"] = ("success", "Assigned " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         except ValueError as exc:
-            st.session_state["split_message"] = ("error", str(exc))
+            st.session_state["split_message"] = ("error", safe.md(exc))
         st.rerun()
     kind, text = st.session_state.pop("split_message", (None, None))
     if kind:

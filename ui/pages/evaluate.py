@@ -6,6 +6,7 @@ from core.evaluation.report import evaluate, result
 from core.base.store import sessions
 from ui import eval_view as view
 from ui import loop_view
+from ui import safe
 from ui.state import require_project
 
 st.title("Evaluate")
@@ -25,7 +26,7 @@ try:
     with st.spinner(f"Evaluating run {run_id} on {split}…"):
         ev = evaluate(sessions(), run_id, split, refresh=refresh)
 except UserError as exc:
-    st.warning(str(exc))
+    st.warning(safe.md(exc))
     ev = None
 
 if ev is not None:

@@ -3,7 +3,7 @@ from urllib.parse import quote
 
 import streamlit as st
 
-from ui import projects_view
+from ui import projects_view, safe
 
 st.title("Tagtune")
 st.caption(
@@ -19,7 +19,7 @@ if not rows:
 for row in rows:
     q = quote(row["project"], safe="")
     with st.container(border=True, key=f"home-project-{abs(hash(row['project']))}"):
-        st.subheader(row["project"])
+        st.subheader(safe.md(row["project"]))
         share = row["labelled"] / row["samples"] if row["samples"] else 0.0
         st.progress(share, text=f"{row['task']} · {row['labelled']:,} of {row['samples']:,} samples labelled")
         st.markdown(

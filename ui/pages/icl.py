@@ -8,6 +8,7 @@ from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
 from ui.icl_view import config_form, live_icl_run, output_view, predictor, prompt_preview
+from ui import safe
 from ui.state import query_int, require_project
 
 st.title("In-context learning")
@@ -22,11 +23,11 @@ with sessions().begin() as s:
     runs = [r for r in run_repo.list_runs(s, p, kinds=["icl"])]
     run_choices = {r.id: f"#{r.id} · {r.name} · {r.status}" for r in runs}
 
-st.caption(f"{task} · labels: {', '.join(labels) or 'none'} · demonstrations come from the labelled train split; "
+st.caption(f"{task} · labels: {safe.md_join(labels) or 'none'} · demonstrations come from the labelled train split; "
            "runs are scored by the same code as fine-tuned runs and listed on the Runs page.")
 config, problem = config_form(task, descriptions)
 if config is None:
-    st.error(problem)
+    st.error(safe.md(problem))
     st.stop()
 
 with sessions().begin() as s:
@@ -42,7 +43,7 @@ if split_ids:
                              key="icl_sample")
     with sessions().begin() as s:
         example = to_example(next(sample_repo.iter_labeled(s, p, statuses=None, sample_ids=[sample_id])))
-    st.markdown(f"> {example.text}")
+    st.markdown("> " + safe.md(example.text))
     preview_col, run_col = st.columns(2)
     show_prompt = preview_col.button("Preview prompt", key="icl_preview", icon=":material/visibility:")
     run_one = run_col.button("Run on this sample", key="icl_run_one", icon=":material/play_arrow:")
@@ -56,7 +57,7 @@ if split_ids:
                 with st.spinner("running the model…"):
                     output_view(example, engine.predict([example])[0])
         except (ValueError, FileNotFoundError, RuntimeError) as exc:
-            st.error(str(exc))
+            st.error(safe.md(exc))
 else:
     st.info(f"No samples in the {config.split!r} split: pick another split or import data.")
 
@@ -73,7 +74,7 @@ if start or suggest:
         with sessions().begin() as s:
             run_id = create_icl_run(s, project, chosen).id
     except (ValueError, LookupError) as exc:
-        st.error(str(exc))
+        st.error(safe.md(exc))
     else:
         try:
             from core.runs.worker import ensure_worker

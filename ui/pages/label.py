@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.labeling.queue import QueueFilter, samples_per_hour
 from ui import label_view as view
+from ui import safe
 from ui.components.cat_labeller import cat_labeller
 from ui.components.ner_labeller import ner_labeller
 from ui.state import query_int, require_project
@@ -37,7 +38,7 @@ st.progress(progress.fraction, text=f"{progress.labeled:,} of {progress.total:,}
 st.caption(
     f"This session: {state.done} saved"
     + (f" · {speed:,.0f} samples/hour" if speed else "")
-    + (f" · annotator {annotator}" if annotator else " · no annotator name set")
+    + (f" · annotator {safe.md(annotator)}" if annotator else " · no annotator name set")
 )
 if order_note:
     st.info(order_note)
