@@ -37,6 +37,9 @@ class Project(Base):
     multilabel: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(20), default="en")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Changes in the same transaction as every change to the project's samples, human annotations
+    # or labels (db.projects.touch): the key of the cached counts (db.samples.stats).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     labels: Mapped[list[Label]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="Label.position"
@@ -73,7 +76,8 @@ class Sample(Base):
         CheckConstraint("version >= 1", name="ck_samples_version"),
         # The labelling queue: next sample by status, then priority (active learning), then id.
         Index("ix_samples_queue", "project_id", "status", "priority", "id"),
-        Index("ix_samples_project_split", "project_id", "split"),
+        # Counts per split and status read this index alone (no table rows).
+        Index("ix_samples_project_split_status", "project_id", "split", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,11 +118,12 @@ class Annotation(Base):
             "confidence IS NULL OR (confidence >= 0 AND confidence <= 1)", name="ck_annotations_confidence"
         ),
         Index("ix_annotations_sample_source", "sample_id", "source"),
+        Index("ix_annotations_label_source", "label_id", "source"),  # counts per label
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id", ondelete="CASCADE"))
-    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"), index=True)
+    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"))
     start_char: Mapped[int | None] = mapped_column(Integer, nullable=True)
     end_char: Mapped[int | None] = mapped_column(Integer, nullable=True)
     source: Mapped[str] = mapped_column(String(10), default="human")
@@ -202,3 +207,19 @@ class Prediction(Base):
     raw: Mapped[str | None] = mapped_column(Text, nullable=True)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Draft(Base):
+    """A person's unsaved edits to one sample, stored as they are made so that a reload, another
+    page or a closed tab loses nothing; deleted when that person saves the sample."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("sample_id", "annotator", name="uq_drafts_sample_annotator"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id", ondelete="CASCADE"))
+    annotator: Mapped[str] = mapped_column(String(100), default="")  # "" when no name is set
+    version: Mapped[int] = mapped_column(Integer)  # the sample version the edits were made on
+    # {"spans": [[start, end, label], ...]} or {"categories": [...]}
+    edits: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,10 +1,11 @@
 """Repository functions for projects and labels. Session first; never commit."""
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db.errors import AlreadyExists, NotFound
@@ -61,6 +62,19 @@ def create_project(
     return project
 
 
+def touch(session: Session, project_id: int) -> None:
+    """Give the project a new revision: every change to its samples, human annotations or labels
+    calls this in the same transaction, so counts cached by revision are never stale. A random
+    value, not a counter: a rolled-back change must not leave a revision that a later, different
+    change would reuse (a cache filled inside the rolled-back transaction would then look fresh)."""
+    table = Project.__table__
+    session.execute(update(table).where(table.c.id == project_id).values(revision=random.randrange(1, 2**31)))
+
+
+def revision(session: Session, project_id: int) -> int:
+    return int(session.scalar(select(Project.revision).where(Project.id == project_id)) or 0)
+
+
 def get_project(session: Session, name: str) -> Project:
     project = session.scalar(select(Project).where(Project.name == name))
     if project is None:
@@ -92,7 +106,7 @@ def _default_hotkey(position: int) -> str | None:
 def ensure_labels(session: Session, project: Project, specs: list[LabelSpec]) -> dict[str, Label]:
     """Create the labels that do not exist yet (keeping order); return all by name."""
     existing = {l.name: l for l in labels_of(session, project)}
-    position = len(existing)
+    position = start = len(existing)
     for spec in specs:
         name = spec.name.strip()
         if not name:
@@ -111,6 +125,8 @@ def ensure_labels(session: Session, project: Project, specs: list[LabelSpec]) ->
         existing[name] = label
         position += 1
     session.flush()
+    if position != start:
+        touch(session, project.id)
     return existing
 
 
@@ -139,6 +155,7 @@ def update_labels(session: Session, project: Project, specs: list[LabelSpec]) ->
             label.colour = check_colour(spec.colour, label.name)
         label.description = spec.description
     session.flush()
+    touch(session, project.id)
     return labels_of(session, project)
 
 
@@ -148,3 +165,4 @@ def delete_label(session: Session, project: Project, name: str) -> None:
         raise NotFound(f"project {project.name!r} has no label {name!r}")
     session.delete(label)
     session.flush()
+    touch(session, project.id)

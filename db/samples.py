@@ -9,7 +9,8 @@ from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.errors import Conflict, NotFound
-from db.models import Annotation, Label, Project, Sample, utcnow
+from db.models import Annotation, Draft, Label, Project, Sample, utcnow
+from db.projects import touch
 
 SpanRow = tuple[int, int, str]  # (start_char, end_char, label name)
 QUEUE_FAST_LIMIT = 100  # queue_ids reads level by level up to this many ids
@@ -61,6 +62,8 @@ def add_samples(
             chunk = []
     if chunk:
         count += _insert_chunk(session, project.id, chunk, label_ids, source, annotator)
+    if count:
+        touch(session, project.id)
     return count
 
 
@@ -144,8 +147,9 @@ def list_samples(
     limit: int = 50,
 ) -> tuple[list[Sample], int]:
     query = _filtered(project, split, status, search)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Sample.id).offset(offset).limit(limit)).all()
+    # Counting ids only: the count reads ix_samples_project_split_status, never the texts.
+    total = session.scalar(query.with_only_columns(func.count(Sample.id)).order_by(None))
+    rows = session.scalars(query.order_by(Sample.id).offset(offset).limit(limit)).all() if limit else []
     return list(rows), int(total or 0)
 
 
@@ -200,6 +204,32 @@ def annotations_of(session: Session, sample_id: int, source: str = "human") -> L
     return found[0]
 
 
+def conflict_message(sample_id: int, expected: int, found: int, annotator: str | None) -> str:
+    return (
+        f"sample {sample_id} was changed elsewhere (you had version {expected}, the database has {found}, "
+        f"saved by {annotator or 'someone'}); your change was not saved: review the current labels and save again"
+    )
+
+
+def _claim(session: Session, sample_id: int, expected_version: int, **values) -> Sample:
+    """Write ``values`` to the sample and bump its version, only if the version is still
+    ``expected_version``: one conditional UPDATE, so the check and the write are one atomic step
+    on every database (it also takes the row's write lock before anything else is written).
+    Raises Conflict when someone saved the sample since it was read."""
+    table = Sample.__table__
+    done = session.execute(
+        update(table).where(table.c.id == sample_id, table.c.version == expected_version)
+        .values(version=table.c.version + 1, updated_at=utcnow(), **values)
+    ).rowcount
+    sample = session.get(Sample, sample_id, populate_existing=True)
+    if sample is None:
+        raise NotFound(f"no sample with id {sample_id} (deleted meanwhile?)")
+    if not done:
+        raise Conflict(conflict_message(sample_id, expected_version, sample.version, sample.annotator), sample.version)
+    touch(session, sample.project_id)
+    return sample
+
+
 def save_annotations(
     session: Session,
     sample_id: int,
@@ -216,19 +246,17 @@ def save_annotations(
     was read; the caller shows the current state and lets the user redo the change.
     """
     sample = get_sample(session, sample_id)
-    if sample.version != expected_version:
-        raise Conflict(
-            f"sample {sample_id} was changed elsewhere (you had version {expected_version}, "
-            f"the database has {sample.version}, saved by {sample.annotator or 'someone'}); "
-            "your change was not saved: review the current labels and save again",
-            sample.version,
-        )
+    if sample.version != expected_version:  # the common case, before any write
+        raise Conflict(conflict_message(sample_id, expected_version, sample.version, sample.annotator), sample.version)
     label_ids = dict(session.execute(select(Label.name, Label.id).where(Label.project_id == sample.project_id)).all())
     rows = [(s, e, l) for s, e, l in (spans or [])] + [(None, None, l) for l in (categories or [])]
     unknown = sorted({l for _, _, l in rows if l not in label_ids})
     if unknown:
         raise ValueError(f"unknown label {unknown[0]!r}: expected one of {sorted(label_ids)}; add it on the Projects page")
     _check_no_overlap([(s, e, l) for s, e, l in rows if s is not None])
+    table = Sample.__table__
+    sample = _claim(session, sample_id, expected_version, status=status, annotator=annotator,
+                    seconds_spent=table.c.seconds_spent + max(0.0, seconds))
     now = utcnow()
     session.execute(delete(Annotation).where(Annotation.sample_id == sample_id, Annotation.source == "human"))
     if rows:
@@ -236,11 +264,6 @@ def save_annotations(
             insert(Annotation),
             [_ann(sample_id, label_ids[l], s, e, "human", annotator, now, seconds=seconds) for s, e, l in rows],
         )
-    sample.status = status
-    sample.annotator = annotator
-    sample.seconds_spent = (sample.seconds_spent or 0.0) + max(0.0, seconds)
-    sample.updated_at = now
-    session.flush()  # version_id_col bumps the version and guards concurrent writers
     return sample
 
 
@@ -256,15 +279,8 @@ def _check_no_overlap(spans: list[SpanRow]) -> None:
 def set_status(session: Session, sample_id: int, expected_version: int, status: str, annotator: str | None = None) -> Sample:
     sample = get_sample(session, sample_id)
     if sample.version != expected_version:
-        raise Conflict(
-            f"sample {sample_id} was changed elsewhere (you had version {expected_version}, the database has "
-            f"{sample.version}); reload it and try again",
-            sample.version,
-        )
-    sample.status = status
-    sample.annotator = annotator
-    session.flush()
-    return sample
+        raise Conflict(conflict_message(sample_id, expected_version, sample.version, sample.annotator), sample.version)
+    return _claim(session, sample_id, expected_version, status=status, annotator=annotator)
 
 
 def queue_ids(
@@ -310,34 +326,99 @@ def set_priorities(session: Session, priorities: dict[int, float]) -> None:
         session.execute(stmt, [{"sid": k, "pri": v} for k, v in priorities.items()])
 
 
+# Counts per project, computed once per project revision (db.projects.touch) and database:
+# every page shows them, and at 100,000 samples computing them costs tens of milliseconds.
+_STATS: dict[tuple[str, int], tuple[int, dict]] = {}
+_STATS_LIMIT = 64
+
+
 def stats(session: Session, project: Project) -> dict:
-    total = session.scalar(select(func.count()).where(Sample.project_id == project.id)) or 0
-    by_status = dict(
-        session.execute(
-            select(Sample.status, func.count()).where(Sample.project_id == project.id).group_by(Sample.status)
-        ).all()
-    )
-    splits = dict(
-        session.execute(
-            select(Sample.split, func.count()).where(Sample.project_id == project.id).group_by(Sample.split)
-        ).all()
-    )
-    labels = {l.name: 0 for l in session.scalars(select(Label).where(Label.project_id == project.id).order_by(Label.position))}
-    for name, count in session.execute(
-        select(Label.name, func.count())
-        .join(Annotation, Annotation.label_id == Label.id)
-        .where(Label.project_id == project.id, Annotation.source == "human")
-        .group_by(Label.name)
-    ):
-        labels[name] = count
+    """Samples per status and split, human annotations per label; cached by project revision."""
+    from db.projects import revision
+
+    key = (str(session.get_bind().url), project.id)
+    current = revision(session, project.id)
+    cached = _STATS.get(key)
+    if cached and cached[0] == current:
+        return _copy(cached[1])
+    found = _count(session, project)
+    if len(_STATS) >= _STATS_LIMIT:
+        _STATS.clear()
+    _STATS[key] = (current, found)
+    return _copy(found)
+
+
+def _copy(found: dict) -> dict:
+    return {k: dict(v) if isinstance(v, dict) else v for k, v in found.items()}
+
+
+def status_counts(session: Session, project: Project, split: str | None = None) -> dict[str, int]:
+    """Samples per status (of one split, or all): index-only counts (ix_samples_project_split_status)."""
+    query = select(Sample.status, func.count(Sample.id)).where(Sample.project_id == project.id)
+    if split:
+        query = query.where(Sample.split == split)
+    return {status: int(n) for status, n in session.execute(query.group_by(Sample.status))}
+
+
+def _count(session: Session, project: Project) -> dict:
+    by_split_status = session.execute(
+        select(Sample.split, Sample.status, func.count(Sample.id))
+        .where(Sample.project_id == project.id).group_by(Sample.split, Sample.status)
+    ).all()
+    by_status: dict[str, int] = {}
+    splits: dict[str, int] = {}
+    for split, status, n in by_split_status:
+        by_status[status] = by_status.get(status, 0) + int(n)
+        splits[split] = splits.get(split, 0) + int(n)
+    names = dict(session.execute(
+        select(Label.id, Label.name).where(Label.project_id == project.id).order_by(Label.position, Label.id)
+    ).all())
+    labels = {name: 0 for name in names.values()}
+    if names:  # ix_annotations_label_source: per label, an index range count
+        for label_id, n in session.execute(
+            select(Annotation.label_id, func.count(Annotation.id))
+            .where(Annotation.label_id.in_(list(names)), Annotation.source == "human")
+            .group_by(Annotation.label_id)
+        ):
+            labels[names[label_id]] = int(n)
     return {
-        "samples": int(total),
-        "labeled": int(by_status.get("labeled", 0)),
-        "skipped": int(by_status.get("skipped", 0)),
-        "unlabeled": int(by_status.get("unlabeled", 0)),
-        "splits": {s: int(splits.get(s, 0)) for s in ("train", "dev", "test", "unassigned")},
+        "samples": sum(by_status.values()),
+        "labeled": by_status.get("labeled", 0),
+        "skipped": by_status.get("skipped", 0),
+        "unlabeled": by_status.get("unlabeled", 0),
+        "splits": {s: splits.get(s, 0) for s in ("train", "dev", "test", "unassigned")},
         "labels": labels,
     }
+
+
+# ---- Drafts: a person's unsaved edits, kept as they are made -------------------------------
+
+
+def save_draft(session: Session, sample_id: int, annotator: str | None, version: int, edits: dict) -> None:
+    """Keep ``edits`` ({"spans": [...]} or {"categories": [...]}) made on ``version`` of the sample."""
+    who = annotator or ""
+    draft = session.scalar(select(Draft).where(Draft.sample_id == sample_id, Draft.annotator == who))
+    if draft is None:
+        get_sample(session, sample_id)  # a clear NotFound instead of a foreign-key error
+        session.add(Draft(sample_id=sample_id, annotator=who, version=version, edits=edits, updated_at=utcnow()))
+    else:
+        draft.version, draft.edits, draft.updated_at = version, edits, utcnow()
+    session.flush()
+
+
+def drafts_of(session: Session, sample_ids: Iterable[int], annotator: str | None) -> dict[int, tuple[int, dict]]:
+    """sample id -> (version, edits) of this person's drafts among ``sample_ids``."""
+    ids = list(sample_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Draft.sample_id, Draft.version, Draft.edits).where(Draft.sample_id.in_(ids), Draft.annotator == (annotator or ""))
+    )
+    return {r.sample_id: (int(r.version), dict(r.edits or {})) for r in rows}
+
+
+def delete_draft(session: Session, sample_id: int, annotator: str | None) -> None:
+    session.execute(delete(Draft).where(Draft.sample_id == sample_id, Draft.annotator == (annotator or "")))
 
 
 def assign_splits(
@@ -368,6 +449,7 @@ def assign_splits(
         for j in range(0, len(chosen), 900):
             session.execute(update(Sample).where(Sample.id.in_(chosen[j : j + 900])).values(split=name))
         counts[name] = len(chosen)
+    touch(session, project.id)
     return counts
 
 
