@@ -1,12 +1,16 @@
 // Classification labeller: one key per label. Multi-label keys toggle and Enter accepts;
 // single-label keys pick the label and accept at once. s skips, Backspace goes back.
-// Python hears one "action" trigger per accept / skip / back / forward.
+// Choices go to Python as drafts; accept / skip / back / forward through the outbox (_common.js).
 
-function freshState(data) {
+function freshState(task) {
   return {
-    nonce: data.nonce, version: data.version, selected: new Set(data.categories || []),
-    suggested: !!data.suggestion, busy: false, shownAt: performance.now(),
+    version: task.version, selected: new Set(task.categories || []),
+    suggested: !!task.suggestion, shownAt: performance.now(),
   };
+}
+
+function chosen(inst) {
+  return inst.data.labels.map((l) => l.name).filter((n) => inst.st.selected.has(n));
 }
 
 export default function (component) {
@@ -47,6 +51,7 @@ function choose(inst, parts, name) {
     if (st.selected.has(name)) st.selected.delete(name);
     else st.selected.add(name);
     render(inst, parts);
+    noteEdit(inst, { categories: chosen(inst) });
     return;
   }
   st.selected = new Set([name]);
@@ -56,34 +61,32 @@ function choose(inst, parts, name) {
 
 function send(inst, parts, type) {
   const { st, data } = inst;
-  if (st.busy) return;
+  if (inst.waiting) return;
   if (type === "accept" && !data.multilabel && st.selected.size !== 1) {
     showMessage(parts.msg, "Pick the label first: press its key or click it.", "info");
     return;
   }
-  dispatch(inst, {
-    type, sample_id: data.sample_id, version: st.version, nonce: st.nonce,
-    categories: data.labels.map((l) => l.name).filter((n) => st.selected.has(n)),
-    seconds: (performance.now() - st.shownAt) / 1000,
-  });
+  move(inst, type, { categories: chosen(inst) });
 }
 
 function wire(inst, root, parts) {
   parts.legend.addEventListener("mousedown", (e) => e.preventDefault());
   parts.legend.addEventListener("click", (e) => {
     const chip = e.target.closest && e.target.closest(".chip");
-    if (chip && !inst.st.busy) choose(inst, parts, chip.dataset.label);
+    if (chip && !inst.waiting) choose(inst, parts, chip.dataset.label);
   });
   parts.bar.addEventListener("mousedown", (e) => e.preventDefault());
   parts.bar.addEventListener("click", (e) => {
     const btn = e.target.closest && e.target.closest("button");
     if (btn && !btn.disabled) send(inst, parts, btn.dataset.act);
   });
+  root.addEventListener("mousedown", () => takeFocus(inst), true);
   const onKey = (e) => {
-    if (!root.isConnected || e.defaultPrevented || isTypingTarget(e) || e.isComposing) return;
+    if (!root.isConnected || e.defaultPrevented || isTypingTarget(e) || e.isComposing || !inst.st) return;
     if (handleKey(inst, parts, e)) {
       e.preventDefault();
       e.stopPropagation();
+      releaseFocus(root);
     }
   };
   window.addEventListener("keydown", onKey, true);
@@ -93,7 +96,7 @@ function wire(inst, root, parts) {
 function handleKey(inst, parts, e) {
   const { st, data } = inst;
   if (e.ctrlKey || e.metaKey || e.altKey) return false;
-  if (st.busy) return ["Enter", "s", "S", "Backspace", "PageDown", "PageUp"].includes(e.key);
+  if (inst.waiting) return ["Enter", "s", "S", "Backspace", "PageDown", "PageUp"].includes(e.key);
   switch (e.key) {
     case "Enter": send(inst, parts, "accept"); return true;
     case "s": case "S": send(inst, parts, "skip"); return true;
@@ -103,6 +106,7 @@ function handleKey(inst, parts, e) {
       st.selected = new Set();
       st.suggested = false;
       render(inst, parts);
+      if (data.multilabel) noteEdit(inst, { categories: [] });
       return true;
     default: break;
   }
