@@ -62,13 +62,20 @@ def create_project(
     return project
 
 
-def touch(session: Session, project_id: int) -> None:
+def touch(session: Session, project_id: int) -> tuple[int, int]:
     """Give the project a new revision: every change to its samples, human annotations or labels
     calls this in the same transaction, so counts cached by revision are never stale. A random
     value, not a counter: a rolled-back change must not leave a revision that a later, different
-    change would reuse (a cache filled inside the rolled-back transaction would then look fresh)."""
+    change would reuse (a cache filled inside the rolled-back transaction would then look fresh).
+    Returns (the revision replaced, the new one); call it after the transaction's first write, so
+    on SQLite the write lock is held and the replaced revision is exact (FOR UPDATE elsewhere)."""
     table = Project.__table__
-    session.execute(update(table).where(table.c.id == project_id).values(revision=random.randrange(1, 2**31)))
+    old = int(session.scalar(select(table.c.revision).where(table.c.id == project_id).with_for_update()) or 0)
+    new = random.randrange(1, 2**31)
+    while new == old:
+        new = random.randrange(1, 2**31)
+    session.execute(update(table).where(table.c.id == project_id).values(revision=new))
+    return old, new
 
 
 def revision(session: Session, project_id: int) -> int:

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from collections import Counter
+
+from db import counts as count_cache
 from db.errors import Conflict, NotFound
 from db.models import Annotation, Draft, Label, Project, Sample, utcnow
 from db.projects import touch
@@ -211,12 +214,14 @@ def conflict_message(sample_id: int, expected: int, found: int, annotator: str |
     )
 
 
-def _claim(session: Session, sample_id: int, expected_version: int, **values) -> Sample:
+def _claim(session: Session, sample_id: int, expected_version: int, **values) -> tuple[Sample, str]:
     """Write ``values`` to the sample and bump its version, only if the version is still
     ``expected_version``: one conditional UPDATE, so the check and the write are one atomic step
     on every database (it also takes the row's write lock before anything else is written).
-    Raises Conflict when someone saved the sample since it was read."""
+    Returns the sample and the status it had. Raises Conflict when someone saved it since."""
     table = Sample.__table__
+    # Every status change bumps the version, so with the version check this read is exact.
+    before = session.scalar(select(table.c.status).where(table.c.id == sample_id))
     done = session.execute(
         update(table).where(table.c.id == sample_id, table.c.version == expected_version)
         .values(version=table.c.version + 1, updated_at=utcnow(), **values)
@@ -226,8 +231,14 @@ def _claim(session: Session, sample_id: int, expected_version: int, **values) ->
         raise NotFound(f"no sample with id {sample_id} (deleted meanwhile?)")
     if not done:
         raise Conflict(conflict_message(sample_id, expected_version, sample.version, sample.annotator), sample.version)
-    touch(session, sample.project_id)
-    return sample
+    return sample, before
+
+
+def _human_label_ids(session: Session, sample_id: int) -> Counter:
+    return Counter(dict(session.execute(
+        select(Annotation.label_id, func.count(Annotation.id))
+        .where(Annotation.sample_id == sample_id, Annotation.source == "human").group_by(Annotation.label_id)
+    ).all()))
 
 
 def save_annotations(
@@ -255,8 +266,9 @@ def save_annotations(
         raise ValueError(f"unknown label {unknown[0]!r}: expected one of {sorted(label_ids)}; add it on the Projects page")
     _check_no_overlap([(s, e, l) for s, e, l in rows if s is not None])
     table = Sample.__table__
-    sample = _claim(session, sample_id, expected_version, status=status, annotator=annotator,
-                    seconds_spent=table.c.seconds_spent + max(0.0, seconds))
+    sample, before = _claim(session, sample_id, expected_version, status=status, annotator=annotator,
+                            seconds_spent=table.c.seconds_spent + max(0.0, seconds))
+    removed = _human_label_ids(session, sample_id)
     now = utcnow()
     session.execute(delete(Annotation).where(Annotation.sample_id == sample_id, Annotation.source == "human"))
     if rows:
@@ -264,6 +276,9 @@ def save_annotations(
             insert(Annotation),
             [_ann(sample_id, label_ids[l], s, e, "human", annotator, now, seconds=seconds) for s, e, l in rows],
         )
+    old, new = touch(session, sample.project_id)
+    count_cache.record_save(session, sample.project_id, old, new, sample.split, before, status, removed,
+                            Counter(label_ids[l] for _, _, l in rows))
     return sample
 
 
@@ -280,7 +295,10 @@ def set_status(session: Session, sample_id: int, expected_version: int, status: 
     sample = get_sample(session, sample_id)
     if sample.version != expected_version:
         raise Conflict(conflict_message(sample_id, expected_version, sample.version, sample.annotator), sample.version)
-    return _claim(session, sample_id, expected_version, status=status, annotator=annotator)
+    sample, before = _claim(session, sample_id, expected_version, status=status, annotator=annotator)
+    old, new = touch(session, sample.project_id)
+    count_cache.record_save(session, sample.project_id, old, new, sample.split, before, status, Counter(), Counter())
+    return sample
 
 
 def queue_ids(
@@ -326,69 +344,34 @@ def set_priorities(session: Session, priorities: dict[int, float]) -> None:
         session.execute(stmt, [{"sid": k, "pri": v} for k, v in priorities.items()])
 
 
-# Counts per project, computed once per project revision (db.projects.touch) and database:
-# every page shows them, and at 100,000 samples computing them costs tens of milliseconds.
-_STATS: dict[tuple[str, int], tuple[int, dict]] = {}
-_STATS_LIMIT = 64
-
-
 def stats(session: Session, project: Project) -> dict:
-    """Samples per status and split, human annotations per label; cached by project revision."""
-    from db.projects import revision
-
-    key = (str(session.get_bind().url), project.id)
-    current = revision(session, project.id)
-    cached = _STATS.get(key)
-    if cached and cached[0] == current:
-        return _copy(cached[1])
-    found = _count(session, project)
-    if len(_STATS) >= _STATS_LIMIT:
-        _STATS.clear()
-    _STATS[key] = (current, found)
-    return _copy(found)
-
-
-def _copy(found: dict) -> dict:
-    return {k: dict(v) if isinstance(v, dict) else v for k, v in found.items()}
+    """Samples per status and split, human annotations per label (maintained counts: db.counts)."""
+    found = count_cache.counts(session, project.id)
+    by_status: Counter = Counter()
+    splits: Counter = Counter()
+    for (split, status), n in found.by_split_status.items():
+        by_status[status] += n
+        splits[split] += n
+    labels = {l.id: l.name for l in session.scalars(
+        select(Label).where(Label.project_id == project.id).order_by(Label.position, Label.id))}
+    return {
+        "samples": sum(by_status.values()),
+        "labeled": by_status["labeled"],
+        "skipped": by_status["skipped"],
+        "unlabeled": by_status["unlabeled"],
+        "splits": {s: splits[s] for s in ("train", "dev", "test", "unassigned")},
+        "labels": {name: found.by_label[label_id] for label_id, name in labels.items()},
+    }
 
 
 def status_counts(session: Session, project: Project, split: str | None = None) -> dict[str, int]:
-    """Samples per status (of one split, or all): index-only counts (ix_samples_project_split_status)."""
-    query = select(Sample.status, func.count(Sample.id)).where(Sample.project_id == project.id)
-    if split:
-        query = query.where(Sample.split == split)
-    return {status: int(n) for status, n in session.execute(query.group_by(Sample.status))}
-
-
-def _count(session: Session, project: Project) -> dict:
-    by_split_status = session.execute(
-        select(Sample.split, Sample.status, func.count(Sample.id))
-        .where(Sample.project_id == project.id).group_by(Sample.split, Sample.status)
-    ).all()
-    by_status: dict[str, int] = {}
-    splits: dict[str, int] = {}
-    for split, status, n in by_split_status:
-        by_status[status] = by_status.get(status, 0) + int(n)
-        splits[split] = splits.get(split, 0) + int(n)
-    names = dict(session.execute(
-        select(Label.id, Label.name).where(Label.project_id == project.id).order_by(Label.position, Label.id)
-    ).all())
-    labels = {name: 0 for name in names.values()}
-    if names:  # ix_annotations_label_source: per label, an index range count
-        for label_id, n in session.execute(
-            select(Annotation.label_id, func.count(Annotation.id))
-            .where(Annotation.label_id.in_(list(names)), Annotation.source == "human")
-            .group_by(Annotation.label_id)
-        ):
-            labels[names[label_id]] = int(n)
-    return {
-        "samples": sum(by_status.values()),
-        "labeled": by_status.get("labeled", 0),
-        "skipped": by_status.get("skipped", 0),
-        "unlabeled": by_status.get("unlabeled", 0),
-        "splits": {s: splits.get(s, 0) for s in ("train", "dev", "test", "unassigned")},
-        "labels": labels,
-    }
+    """Samples per status, of one split or all (maintained counts: db.counts)."""
+    found = count_cache.counts(session, project.id)
+    out: Counter = Counter()
+    for (s, status), n in found.by_split_status.items():
+        if split is None or s == split:
+            out[status] += n
+    return {status: n for status, n in out.items() if n}
 
 
 # ---- Drafts: a person's unsaved edits, kept as they are made -------------------------------
