@@ -78,6 +78,8 @@ class Sample(Base):
         Index("ix_samples_queue", "project_id", "status", "priority", "id"),
         # Counts per split and status read this index alone (no table rows).
         Index("ix_samples_project_split_status", "project_id", "split", "status"),
+        # A project's samples in id order (browsing, streaming): no sort of every row.
+        Index("ix_samples_project_id", "project_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -150,10 +150,21 @@ def list_samples(
     limit: int = 50,
 ) -> tuple[list[Sample], int]:
     query = _filtered(project, split, status, search)
-    # Counting ids only: the count reads ix_samples_project_split_status, never the texts.
-    total = session.scalar(query.with_only_columns(func.count(Sample.id)).order_by(None))
+    if search:  # a substring of the text: no index helps, the count reads every matching row
+        total = session.scalar(query.with_only_columns(func.count(Sample.id)).order_by(None))
+    else:  # by split and status: the maintained counts
+        total = sum(n for (sp, st_), n in count_cache.counts(session, project.id).by_split_status.items()
+                    if (not split or sp == split) and (not status or st_ == status))
     rows = session.scalars(query.order_by(Sample.id).offset(offset).limit(limit)).all() if limit else []
     return list(rows), int(total or 0)
+
+
+def sample_ids(session: Session, project: Project, split: str | None = None, limit: int = 500) -> list[int]:
+    """The first ``limit`` sample ids of the project (of one split), in id order: an index read."""
+    query = select(Sample.id).where(Sample.project_id == project.id)
+    if split:
+        query = query.where(Sample.split == split)
+    return list(session.scalars(query.order_by(Sample.id).limit(limit)))
 
 
 def iter_labeled(
@@ -173,31 +184,41 @@ def iter_labeled(
         query = query.where(Sample.split.in_(list(splits)))
     if statuses is not None:
         query = query.where(Sample.status.in_(list(statuses)))
-    if sample_ids is not None:
-        query = query.where(Sample.id.in_(list(sample_ids)))
+    if sample_ids is not None:  # by primary key, in chunks: no walk over the project's rows
+        wanted = sorted(set(sample_ids))
+        for i in range(0, len(wanted), batch):
+            chunk = query.where(Sample.id.in_(wanted[i : i + batch])).order_by(Sample.id)
+            yield from _with_annotations(session, session.execute(chunk).all(), source)
+        return
     last_id = 0
     while True:
         rows = session.execute(query.where(Sample.id > last_id).order_by(Sample.id).limit(batch)).all()
-        if not rows:
-            return
-        ids = [r.id for r in rows]
-        anns: dict[int, list] = {i: [] for i in ids}
-        for a in session.execute(
-            select(Annotation.sample_id, Annotation.start_char, Annotation.end_char, Label.name, Annotation.confidence)
-            .join(Label, Label.id == Annotation.label_id)
-            .where(Annotation.sample_id.in_(ids), Annotation.source == source)
-            .order_by(Annotation.sample_id, Annotation.start_char, Annotation.id)
-        ):
-            anns[a.sample_id].append(a)
-        for r in rows:
-            spans = [(a.start_char, a.end_char, a.name) for a in anns[r.id] if a.start_char is not None]
-            cats = [a.name for a in anns[r.id] if a.start_char is None]
-            confs = [a.confidence for a in anns[r.id] if a.confidence is not None]
-            yield LabeledSample(
-                r.id, r.text, r.tokens, r.split, r.status, r.meta or {}, r.version, spans, cats,
-                min(confs) if confs else None,
-            )
-        last_id = ids[-1]
+        yield from _with_annotations(session, rows, source)
+        if len(rows) < batch:
+            return  # the last batch: asking again would only walk the index past it
+        last_id = rows[-1].id
+
+
+def _with_annotations(session: Session, rows, source: str) -> Iterator[LabeledSample]:
+    if not rows:
+        return
+    ids = [r.id for r in rows]
+    anns: dict[int, list] = {i: [] for i in ids}
+    for a in session.execute(
+        select(Annotation.sample_id, Annotation.start_char, Annotation.end_char, Label.name, Annotation.confidence)
+        .join(Label, Label.id == Annotation.label_id)
+        .where(Annotation.sample_id.in_(ids), Annotation.source == source)
+        .order_by(Annotation.sample_id, Annotation.start_char, Annotation.id)
+    ):
+        anns[a.sample_id].append(a)
+    for r in rows:
+        spans = [(a.start_char, a.end_char, a.name) for a in anns[r.id] if a.start_char is not None]
+        cats = [a.name for a in anns[r.id] if a.start_char is None]
+        confs = [a.confidence for a in anns[r.id] if a.confidence is not None]
+        yield LabeledSample(
+            r.id, r.text, r.tokens, r.split, r.status, r.meta or {}, r.version, spans, cats,
+            min(confs) if confs else None,
+        )
 
 
 def annotations_of(session: Session, sample_id: int, source: str = "human") -> LabeledSample:

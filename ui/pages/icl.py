@@ -30,10 +30,10 @@ if config is None:
     st.error(safe.md(problem))
     st.stop()
 
-with sessions().begin() as s:
-    pool = [to_example(r) for r in sample_repo.iter_labeled(s, p, splits=[config.pool_split])]
-    split_ids = [r.id for r in sample_repo.iter_labeled(s, p, splits=[config.split], statuses=None)][:500]
-st.caption(f"{len(pool):,} labelled samples to draw demonstrations from · {len(split_ids):,} samples shown in "
+with sessions().begin() as s:  # counts and ids only: the pool itself is read when a prompt is built
+    pool_size = sample_repo.status_counts(s, p, config.pool_split).get("labeled", 0)
+    split_ids = sample_repo.sample_ids(s, p, split=config.split, limit=500)
+st.caption(f"{pool_size:,} labelled samples to draw demonstrations from · {len(split_ids):,} samples shown in "
            f"{config.split!r}")
 
 st.subheader("Try one sample")
@@ -49,6 +49,8 @@ if split_ids:
     run_one = run_col.button("Run on this sample", key="icl_run_one", icon=":material/play_arrow:")
     if show_prompt or run_one:
         try:
+            with sessions().begin() as s:
+                pool = [to_example(r) for r in sample_repo.iter_labeled(s, p, splits=[config.pool_split])]
             engine = predictor(config, labels, pool, project_id, multilabel)
             engine.prepare([example])
             parts = engine.parts(example)

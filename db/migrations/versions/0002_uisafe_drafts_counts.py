@@ -1,4 +1,4 @@
-"""drafts of unsaved edits, a per-project revision for cached counts, count indexes
+"""drafts of unsaved edits, a per-project revision for maintained counts, indexes for counts and id order
 
 Revision ID: 0002_uisafe
 Revises: 0001
@@ -29,6 +29,7 @@ def upgrade() -> None:
     )
     op.drop_index('ix_samples_project_split', table_name='samples')
     op.create_index('ix_samples_project_split_status', 'samples', ['project_id', 'split', 'status'], unique=False)
+    op.create_index('ix_samples_project_id', 'samples', ['project_id', 'id'], unique=False)
     op.drop_index('ix_annotations_label_id', table_name='annotations')
     op.create_index('ix_annotations_label_source', 'annotations', ['label_id', 'source'], unique=False)
 
@@ -36,6 +37,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_annotations_label_source', table_name='annotations')
     op.create_index('ix_annotations_label_id', 'annotations', ['label_id'], unique=False)
+    op.drop_index('ix_samples_project_id', table_name='samples')
     op.drop_index('ix_samples_project_split_status', table_name='samples')
     op.create_index('ix_samples_project_split', 'samples', ['project_id', 'split'], unique=False)
     op.drop_table('drafts')
