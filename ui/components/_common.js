@@ -264,7 +264,10 @@ function mountLabeller(component, testid, freshState, render, wire, setup) {
     };
     inst.render = () => render(inst, parts);
     INSTANCES.set(parentElement, inst);
-    inst.unwire = wire(inst, root, parts);
+    const unwire = wire(inst, root, parts);
+    const leaving = () => { if (inst.outbox.length) flush(inst); }; // best effort: the tab is closing
+    window.addEventListener("pagehide", leaving);
+    inst.unwire = () => { unwire(); window.removeEventListener("pagehide", leaving); };
     root.tabIndex = -1; // focusable, so a click on it takes the focus from a dropdown
   }
   inst.send = setTriggerValue;
