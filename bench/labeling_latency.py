@@ -3,7 +3,7 @@
 What one sync does on the Label page for an accept (ui/label_view.py): the save in one
 transaction (version check, replace annotations, drop the draft, maintained counts, move the
 history on), then the view sent back to the labeller (progress from the maintained counts, the
-current sample and the next 6 with drafts and suggestions). Target p95 < 150 ms.
+current sample and the next 8 with drafts and suggestions). Target p95 < 150 ms.
 
 The browser figures (Enter -> save confirmed, Enter -> next sample shown, page navigation, idle
 and during training) are in bench/ui_latency.py.

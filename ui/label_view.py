@@ -130,21 +130,34 @@ def ensure_current(project_name: str, state: LabelState) -> None:
 # ---- The sync callback ------------------------------------------------------------------
 
 
-def handle_sync() -> None:
-    """on_sync_change callback: runs before the labeller's fragment reruns, so the data it sends
-    back already acknowledges these entries and lists the next samples."""
+def handle_sync(key: str) -> None:
+    """on_sync_change callback of the labeller mounted with ``key``: runs before the labeller's
+    fragment reruns, so the data it sends back already acknowledges these entries and lists the
+    next samples. Each entry is applied to the project it was made in, even if the sidebar has
+    switched project since."""
     ctx = st.session_state.get("label_ctx")
-    value = (st.session_state.get(component_key(ctx["task"])) or {}).get("sync") if ctx else None
-    if not isinstance(value, dict):
+    value = (st.session_state.get(key) or {}).get("sync")
+    if not ctx or not isinstance(value, dict):
         return
     entries = sorted((e for e in value.get("entries") or [] if isinstance(e, dict)), key=lambda e: int(e["seq"]))
     for entry in entries:
         seq = int(entry["seq"])
         if seq <= st.session_state.get(ACKED, 0):
             continue  # applied from an earlier trigger that carried it too
-        if int(entry.get("project_id", -1)) == ctx["project_id"]:
-            apply_entry(ctx, state_for(ctx["project"]), entry)
+        project = _project_of(ctx, int(entry.get("project_id", -1)))
+        if project is not None:
+            apply_entry({**ctx, "project": project}, state_for(project), entry)
         st.session_state[ACKED] = seq
+
+
+def _project_of(ctx: dict, project_id: int) -> str | None:
+    if project_id == ctx["project_id"]:
+        return ctx["project"]
+    try:
+        with sessions().begin() as s:
+            return project_repo.get_project_by_id(s, project_id).name
+    except NotFound:
+        return None  # deleted meanwhile: its samples are gone too
 
 
 def apply_entry(ctx: dict, state: LabelState, entry: dict) -> None:
@@ -188,10 +201,10 @@ def apply_entry(ctx: dict, state: LabelState, entry: dict) -> None:
             seconds=float(entry.get("seconds") or 0.0), then=moved_on,
         )
     except (ValueError, LookupError) as exc:
-        _back_to(state, sample_id, f"Sample #{sample_id} was not saved: {exc}" + _unsaved_note(edits, entry))
+        _back_to(state, sample_id, f"Sample #{sample_id} was not saved: {exc}" + _unsaved_note(S, sample_id, entry))
         return
     if not outcome.saved:  # nothing was written: show the sample as it is now, with the message
-        _back_to(state, sample_id, f"Sample #{sample_id}: {outcome.message}" + _unsaved_note(edits, entry))
+        _back_to(state, sample_id, f"Sample #{sample_id}: {outcome.message}" + _unsaved_note(S, sample_id, entry))
         return
     state.done += kind == "accept"
 
@@ -217,14 +230,19 @@ def _back_to(state: LabelState, sample_id: int, message: str) -> None:
     state.move(history, message, "error")
 
 
-def _unsaved_note(edits: dict, entry: dict) -> str:
+def _unsaved_note(S, sample_id: int, entry: dict) -> str:
+    """What the refused save had, in words, so the person can redo it on the current version."""
     if entry.get("type") == "skip":
         return " (You had pressed skip.)"
-    if "spans" in edits:
-        text = entry.get("text") or ""
-        shown = ", ".join(f"{l} “{text[int(a):int(b)]}”" if text else f"{l} [{a}, {b})" for a, b, l in edits["spans"])
+    if "spans" in entry:
+        try:
+            with S.begin() as s:
+                text = sample_repo.get_sample(s, sample_id).text
+        except NotFound:
+            text = ""
+        shown = ", ".join(f"{l} “{text[int(a):int(b)]}”" if text else f"{l} [{a}, {b})" for a, b, l in entry["spans"])
     else:
-        shown = ", ".join(edits.get("categories") or [])
+        shown = ", ".join(entry.get("categories") or [])
     return f" (Your unsaved version had: {shown or 'no labels'}.)"
 
 

@@ -24,7 +24,7 @@ SUGGESTION_SOURCES = ("model", "llm")  # preferred first when a sample has both
 # Recently seen samples the queue skips; bounded so the query stays small in long sessions
 # (older ones are no longer in an "unlabeled" queue anyway once saved or skipped).
 SEEN_LIMIT = 1000
-LOOKAHEAD = 6  # samples sent ahead of the one shown: the labeller moves on without waiting
+LOOKAHEAD = 8  # samples sent ahead of the one shown: the labeller moves on without waiting
 SplitFilter = str | None  # None = every split
 StatusFilter = str | None  # None = every status
 

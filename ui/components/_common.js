@@ -230,7 +230,7 @@ function move(inst, type, edits) {
     inst.outbox = inst.outbox.filter((e) => !(e.type === "draft" && e.sample_id === task.sample_id));
   }
   enqueue(inst, Object.assign({
-    type, sample_id: task.sample_id, version: inst.st.version, text: task.text,
+    type, sample_id: task.sample_id, version: inst.st.version,
     seconds: (performance.now() - inst.st.shownAt) / 1000, next: local && next ? next.sample_id : null,
   }, edits || {}));
   flush(inst);

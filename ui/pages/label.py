@@ -62,7 +62,8 @@ def labelling() -> None:
         st.query_params["sample"] = str(data.task.sample_id)
     state.url_sample = data.task.sample_id
     labeller = ner_labeller if data.task_kind == "ner" else cat_labeller
-    labeller(view.component_data(data, state), key=view.component_key(data.task_kind), on_sync=view.handle_sync)
+    key = view.component_key(data.task_kind)
+    labeller(view.component_data(data, state), key=key, on_sync=lambda: view.handle_sync(key))
 
 
 labelling()
