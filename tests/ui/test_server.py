@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 import tomllib
 from pathlib import Path
 
@@ -53,7 +54,9 @@ def _call(scope_type: str, host: str) -> list[dict]:
         return {}
 
     scope = {"type": scope_type, "headers": [(b"host", host.encode())], "path": "/"}
-    asyncio.run(AllowedHosts(inner, LOOPBACK)(scope, receive, send))
+    # A thread of its own: Playwright (browser tests in the same session) keeps a loop running here.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, AllowedHosts(inner, LOOPBACK)(scope, receive, send)).result()
     assert bool(reached) != bool(sent)
     return sent
 
