@@ -169,21 +169,29 @@ def _forward(lm: LoadedModel, batch: list[Window], attentions: bool = False):
 
 
 def predict_texts(
-    lm: LoadedModel, items: list[tuple[str, list[tuple[int, int]]]], batch_size: int = BATCH_SIZE
+    lm: LoadedModel, items: list[tuple[str, list[tuple[int, int]]]], batch_size: int = BATCH_SIZE,
+    on_progress=None,
 ) -> list[TextPrediction]:
     """Predictions for ``(text, word offsets)`` pairs, returned in the order given.
 
     Windows are batched in a fixed order (no sampler, no length grouping), so result i is
     always input i — unlike Trainer.predict with length-grouped sampling.
+    ``on_progress(done, total)`` is called with the number of texts whose windows are all done.
     """
     preds = [TextPrediction(text, [tuple(t) for t in tokens], windows(lm, text, tokens)) for text, tokens in items]
     flat = [(i, j) for i, p in enumerate(preds) for j in range(len(p.windows))]
     logits_of: dict[tuple[int, int], torch.Tensor] = {}
+    if on_progress:
+        on_progress(0, len(items))
     for start in range(0, len(flat), batch_size):
         keys = flat[start : start + batch_size]
         logits, _ = _forward(lm, [preds[i].windows[j] for i, j in keys])
         for row, key in enumerate(keys):
             logits_of[key] = logits[row]
+        if on_progress:
+            last = keys[-1][0]
+            done = last + 1 if keys[-1][1] == len(preds[last].windows) - 1 else last
+            on_progress(done, len(items))
     for i, pred in enumerate(preds):
         window_logits = [logits_of[(i, j)] for j in range(len(pred.windows))]
         if lm.task == "ner":

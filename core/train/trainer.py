@@ -188,10 +188,13 @@ def train_examples(
     model_dir = adapter_dir = None
     final = trainer.model
     if not cancelled and export:
+        _phase(callback, "exporting")
         model_dir, adapter_dir, final = export_model(final, tokenizer, out_dir, config, scheme)
     metrics: dict = {}
     if dev and not cancelled:
-        metrics = score(final, tokenizer, dev, scheme, config.max_length, device)
+        _phase(callback, "scoring dev")
+        metrics = score(final, tokenizer, dev, scheme, config.max_length, device,
+                        on_progress=getattr(callback, "phase_progress", None))
         metrics["split"] = "dev"
     shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
     n_samples = len(train_features) * (trainer.state.epoch or 0.0)
@@ -202,6 +205,12 @@ def train_examples(
         train_samples_per_second=n_samples / seconds if seconds else 0.0,
         device=device.describe(), steps=output.global_step, cancelled=cancelled, notes=notes,
     )
+
+
+def _phase(callback, name: str) -> None:
+    """Tell a Reporter (core.train.callback) which phase training is in after Trainer's loop."""
+    if hasattr(callback, "enter"):
+        callback.enter(name)
 
 
 def labelled_tokens_per_batch(features: list[dict], batch_size: int) -> float:
@@ -260,10 +269,11 @@ def _category_rows(label_ids, predictions, scheme: D.LabelScheme) -> tuple[list[
 
 @torch.inference_mode()
 def predict_logits(model, tokenizer, examples: list[Example], scheme: D.LabelScheme, max_length: int,
-                   device: Device | None = None, batch_size: int = 64) -> list[np.ndarray]:
+                   device: Device | None = None, batch_size: int = 64, on_progress=None) -> list[np.ndarray]:
     """Logits per example IN THE GIVEN ORDER: (T, labels) for NER, (labels,) for classification.
 
     Batches are formed over samples sorted by length (little padding) and put back in order.
+    ``on_progress(done, total)`` is called with the number of examples done after each batch.
     """
     device = device or choose_device()
     model.eval()
@@ -282,13 +292,15 @@ def predict_logits(model, tokenizer, examples: list[Example], scheme: D.LabelSch
         for row, i in enumerate(idx):
             n = len(features[i]["input_ids"])
             out[i] = logits[row, :n] if scheme.task == "ner" else logits[row]
+        if on_progress:
+            on_progress(min(start + batch_size, len(order)), len(order))
     return out  # type: ignore[return-value]
 
 
 def predict_labels(model, tokenizer, examples: list[Example], scheme: D.LabelScheme, max_length: int,
-                   device: Device | None = None) -> list[list[str]]:
+                   device: Device | None = None, on_progress=None) -> list[list[str]]:
     """Word-level BIO tags (NER) or predicted categories (classification), in input order."""
-    logits = predict_logits(model, tokenizer, examples, scheme, max_length, device)
+    logits = predict_logits(model, tokenizer, examples, scheme, max_length, device, on_progress=on_progress)
     if scheme.task == "ner":
         starts = D.word_starts(tokenizer, examples, max_length)
         return [D.tags_from_logits(l.argmax(-1), s, scheme) for l, s in zip(logits, starts)]
@@ -298,9 +310,9 @@ def predict_labels(model, tokenizer, examples: list[Example], scheme: D.LabelSch
 
 
 def score(model, tokenizer, examples: list[Example], scheme: D.LabelScheme, max_length: int,
-          device: Device | None = None) -> dict:
+          device: Device | None = None, on_progress=None) -> dict:
     """Entity-level seqeval scores (NER) or classification scores on ``examples``."""
-    predicted = predict_labels(model, tokenizer, examples, scheme, max_length, device)
+    predicted = predict_labels(model, tokenizer, examples, scheme, max_length, device, on_progress=on_progress)
     if scheme.task == "ner":
         from core.text.spans import spans_to_bio
 

@@ -1,14 +1,14 @@
 """drafts of unsaved edits, a per-project revision for maintained counts, indexes for counts and id order
 
-Revision ID: 0002_uisafe
-Revises: 0001
+Revision ID: 0004_uisafe
+Revises: 0003_formats
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002_uisafe'
-down_revision = '0001'
+revision = '0004_uisafe'
+down_revision = '0003_formats'
 branch_labels = None
 depends_on = None
 
