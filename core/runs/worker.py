@@ -36,6 +36,7 @@ POLL_SECONDS = 1.0
 # A run whose heartbeat is older than this has lost its process (several missed beats).
 STALE_AFTER = timedelta(seconds=float(os.environ.get("TAGTUNE_STALE_SECONDS") or 20))
 HEARTBEAT_SECONDS = min(3.0, STALE_AFTER.total_seconds() / 5)
+CHILD_NICENESS = 10  # run processes' scheduling niceness (0 = the app's; 19 = lowest)
 CANCEL_GRACE_SECONDS = 20.0  # a child that ignores its cancel flag this long is killed
 
 _lock_fd: int | None = None
@@ -193,6 +194,9 @@ def run_in_child(run_id: int, kind: str) -> str:
 
 
 def _child(run_id: int, kind: str, log: str) -> None:
+    # Background work yields the CPU to the app: a labeller save or a page must not wait behind
+    # training threads that take every core (issue 14: the UI stays fast while a run trains).
+    os.nice(CHILD_NICENESS)
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
