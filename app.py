@@ -14,10 +14,15 @@ else:  # the page script
     from ui.bootstrap import start
 
     start()
+    # The start page holds `/`, so every working page keeps its own stable path (DESIGN.md). Streamlit
+    # serves a default page only at `/`; `/home` (what people type for the Home page) is a
+    # hidden page that sends them there instead of a "Page not found" pop-up.
+    home = st.Page("ui/pages/home.py", title="Home", icon=":material/home:", url_path="start", default=True)
     st.navigation(
         [
-            # The start page holds `/`, so every working page keeps its own stable path (DESIGN.md).
-            st.Page("ui/pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+            home,
+            st.Page(lambda: st.switch_page(home, query_params=st.query_params.to_dict()), title="Home",
+                    url_path="home", visibility="hidden"),
             st.Page("ui/pages/projects.py", title="Projects", icon=":material/folder:", url_path="projects"),
             st.Page("ui/pages/data.py", title="Data", icon=":material/table:", url_path="data"),
             st.Page("ui/pages/label.py", title="Label", icon=":material/edit:", url_path="label"),

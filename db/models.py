@@ -29,7 +29,12 @@ class Base(DeclarativeBase):
 
 class Project(Base):
     __tablename__ = "projects"
-    __table_args__ = (CheckConstraint("task IN ('ner', 'classification')", name="ck_projects_task"),)
+    __table_args__ = (
+        CheckConstraint("task IN ('ner', 'classification')", name="ck_projects_task"),
+        CheckConstraint("queue_order IN ('import', 'random', 'least_confidence', 'margin', 'entropy')",
+                        name="ck_projects_queue_order"),
+        CheckConstraint("queue_aggregate IN ('min', 'mean')", name="ck_projects_queue_aggregate"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -40,6 +45,10 @@ class Project(Base):
     # Changes in the same transaction as every change to the project's samples, human annotations
     # or labels (db.projects.touch): the key of the cached counts (db.samples.stats).
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The order the labelling queue follows (core.labeling.active.reorder_queue writes it with the
+    # samples' priorities): import order, a seeded shuffle, or an uncertainty measure over words.
+    queue_order: Mapped[str] = mapped_column(String(40), default="import", server_default="import")
+    queue_aggregate: Mapped[str] = mapped_column(String(10), default="min", server_default="min")
     # Import choices remembered per project, e.g. {"decode_entities": true} (&amp; -> &).
     import_options: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 

@@ -5,11 +5,11 @@ import random
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from db.errors import AlreadyExists, NotFound
-from db.models import Label, Project
+from db.models import Annotation, Label, Project, Sample
 
 LABEL_MAX = 100  # labels.name is String(100)
 # `|` joins multi-labels in CSV, tab and line breaks end CoNLL/TSV columns and rows.
@@ -85,6 +85,28 @@ def touch(session: Session, project_id: int) -> tuple[int, int]:
 
 def revision(session: Session, project_id: int) -> int:
     return int(session.scalar(select(Project.revision).where(Project.id == project_id)) or 0)
+
+
+def rename_project(session: Session, project: Project, new_name: str) -> Project:
+    """Give ``project`` a new unique name (runs, samples and labels keep pointing at its id)."""
+    new_name = new_name.strip()
+    if not new_name:
+        raise ValueError("expected a new project name, found an empty one; type the new name")
+    if new_name == project.name:
+        return project
+    clash = session.scalar(select(Project.id).where(Project.name == new_name, Project.id != project.id))
+    if clash is not None:
+        raise AlreadyExists(f"a project named {new_name!r} already exists; pick another name")
+    project.name = new_name
+    session.flush()
+    return project
+
+
+def delete_project(session: Session, project: Project) -> None:
+    """Delete the project with its labels, samples, annotations, runs, metric points and
+    predictions (ON DELETE CASCADE). Files on disk are the caller's: core.data.projects."""
+    session.delete(project)
+    session.flush()
 
 
 def get_project(session: Session, name: str) -> Project:
@@ -200,3 +222,31 @@ def delete_label(session: Session, project: Project, name: str) -> None:
     session.delete(label)
     session.flush()
     touch(session, project.id)
+
+
+def annotators(session: Session) -> list[str]:
+    """Everyone who has labelled or skipped a sample in any project, most recently active first."""
+    saved = select(Sample.annotator.label("name"), Sample.updated_at.label("at")).where(Sample.annotator.is_not(None))
+    labelled = select(Annotation.annotator.label("name"), Annotation.created_at.label("at")).where(
+        Annotation.annotator.is_not(None), Annotation.source == "human")
+    both = union_all(saved, labelled).subquery()
+    rows = session.execute(select(both.c.name, func.max(both.c.at).label("last"))
+                           .group_by(both.c.name).order_by(func.max(both.c.at).desc(), both.c.name))
+    return [name for name, _ in rows if name.strip()]
+
+
+SPLITS = ("train", "dev", "test", "unassigned")
+
+
+def split_counts(session: Session, project: Project) -> dict[str, dict[str, int]]:
+    """{split: {"samples": n, "labeled": n, "unlabeled": n}} for every split, zeros included
+    (from the maintained counts, db/counts.py: no count over the samples on every page run)."""
+    from db import counts
+
+    out = {split: {"samples": 0, "labeled": 0, "unlabeled": 0} for split in SPLITS}
+    for (split, status), n in counts.counts(session, project.id).by_split_status.items():
+        found = out.setdefault(split, {"samples": 0, "labeled": 0, "unlabeled": 0})
+        found["samples"] += n
+        if status in ("labeled", "unlabeled"):
+            found[status] += n
+    return out

@@ -309,7 +309,7 @@ def save_annotations(
     unknown = sorted({l for _, _, l in rows if l not in label_ids})
     if unknown:
         raise ValueError(f"unknown label {unknown[0]!r}: expected one of {sorted(label_ids)}; add it on the Projects page")
-    _check_no_overlap([(s, e, l) for s, e, l in rows if s is not None])
+    _check_no_overlap([(s, e, l) for s, e, l in rows if s is not None], sample.text)
     table = Sample.__table__
     sample, before = _claim(session, sample_id, expected_version, status=status, annotator=annotator,
                             seconds_spent=table.c.seconds_spent + max(0.0, seconds))
@@ -327,12 +327,12 @@ def save_annotations(
     return sample
 
 
-def _check_no_overlap(spans: list[SpanRow]) -> None:
+def _check_no_overlap(spans: list[SpanRow], text: str) -> None:
     ordered = sorted(spans)
     for (s1, e1, l1), (s2, e2, l2) in zip(ordered, ordered[1:]):
         if s2 < e1:
             raise ValueError(
-                f"spans overlap: {l1} [{s1}, {e1}) and {l2} [{s2}, {e2}); NER spans must not overlap, remove one"
+                f"spans overlap: {l1} {text[s1:e1]!r} and {l2} {text[s2:e2]!r}; NER spans must not overlap, remove one"
             )
 
 

@@ -1,25 +1,18 @@
 """Once per server: upgrade the database, seed the demo projects on first start, start the worker."""
 from __future__ import annotations
 
-import importlib
-
 import streamlit as st
 
 from core.base import settings
 from core.base.store import sessions
+from core.data.demo import seed_demo_projects
+from core.runs.worker import ensure_worker
 
 
 @st.cache_resource(show_spinner="Preparing Tagtune…")
 def _boot(url: str) -> dict:
     sessions()  # runs the Alembic upgrade
-    state = {"url": url}
-    for module, fn in (("core.data.demo", "seed_demo_projects"), ("core.runs.worker", "ensure_worker")):
-        try:
-            target = getattr(importlib.import_module(module), fn)
-        except (ModuleNotFoundError, AttributeError):
-            continue
-        state[fn] = target()
-    return state
+    return {"url": url, "seed_demo_projects": seed_demo_projects(), "ensure_worker": ensure_worker()}
 
 
 def start() -> None:

@@ -13,13 +13,16 @@ from db import projects as project_repo
 from db import runs as run_repo
 from ui import safe
 from ui.run_live import progress_bar
+from ui.splits import split_box
 
 REFRESH_SECONDS = 2.0
 ACTIVE = ("queued", "running")
 
 
-def config_form(task: str, descriptions: dict[str, str]) -> tuple[IclConfig | None, str | None]:
-    """The ICL settings; returns (config, None) or (None, the validation message)."""
+def config_form(task: str, descriptions: dict[str, str], project: str,
+                labelled: dict[str, int]) -> tuple[IclConfig | None, str | None]:
+    """The ICL settings; returns (config, None) or (None, the validation message).
+    ``labelled``: labelled samples per split, shown in the split box (which starts on a split that has some)."""
     left, middle, right = st.columns(3)
     lm = left.text_input("Causal LM", "", placeholder="packaged SmolLM2-135M-Instruct",
                          help="Hugging Face id, local folder or .gguf file; empty = the packaged SmolLM2", key="icl_lm")
@@ -27,7 +30,8 @@ def config_form(task: str, descriptions: dict[str, str]) -> tuple[IclConfig | No
     selection = right.selectbox("Demonstrations", ["knn", "random", "balanced"], key="icl_selection",
                                 help="knn: nearest labelled samples by MiniLM embedding; random: one fixed set; "
                                      "balanced: labels in turn")
-    split = left.selectbox("Split to run on", ["test", "dev", "train", "unassigned"], key="icl_split")
+    split = split_box(project, "icl", ["test", "dev", "train", "unassigned"], labelled, label="Split to run on",
+                      where=left)
     limit = middle.number_input("Limit (0 = all)", 0, 100_000, 50, key="icl_limit")
     calibrate = right.checkbox("Contextual calibration", False, key="icl_calibrate", disabled=task != "classification")
     with st.expander("Prompt template, label descriptions and generation settings"):
@@ -92,6 +96,19 @@ def highlight(text: str, spans: list) -> str:
         pos = end
     out.append(safe.html(text[pos:]))
     return "".join(out)
+
+
+def queued_note(project: str, shown_run: int | None) -> None:
+    """After a run was queued: which run, and where its progress shows (kept while it is the run shown)."""
+    queued = st.session_state.get("icl_queued")
+    if not queued or queued[0] != shown_run:
+        return
+    run_id, what = queued
+    with st.container(key="icl_queued"):
+        st.success(f"Queued run #{run_id}: {what}. The worker runs it in the background; its progress is "
+                   "shown below and on the Runs page.", icon=":material/schedule:")
+        if st.button(f"Open run #{run_id} on the Runs page", key="icl_open_run", icon=":material/monitoring:"):
+            st.switch_page("ui/pages/runs.py", query_params={"project": project, "run": str(run_id)})
 
 
 def live_icl_run(run_id: int) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 from core.base.errors import UserError
 from core.base.store import sessions
 from core.interpret import attribution_job
-from core.interpret.inspection import SampleView
+from core.interpret.inspection import SampleView, prob_text
 from ui import safe
 from ui.run_live import start_worker, watch_job
 
@@ -71,7 +71,7 @@ def gold_vs_predicted(view: SampleView) -> None:
     right.markdown(("**Predicted:** " if same else "**Predicted (differs):** ")
                    + (safe.md_join(view.pred_categories) or "—"))
     if view.scores:
-        right.dataframe(pd.DataFrame({"probability": view.scores}).round(4))
+        right.dataframe(pd.DataFrame({"probability": {k: prob_text(v) for k, v in view.scores.items()}}))
 
 
 def token_table(view: SampleView) -> None:
@@ -111,7 +111,7 @@ def attributions(run_id: int, view: SampleView) -> None:
     words = [view.text[s:e] for s, e in view.tokens]
     word = None
     if view.task == "ner":
-        word = st.selectbox("Explain the label of", range(len(words)), format_func=lambda i: f"{i}: {words[i]}",
+        word = st.selectbox("Explain the label of", range(len(words)), format_func=lambda i: f"{i}:{words[i]}",
                             key="attr_word")
     steps = st.select_slider("Integration steps", [16, 32, 64, 128], value=64, key="attr_steps")
     wanted = (run_id, view.sample_id, word, steps)
@@ -131,7 +131,7 @@ def attributions(run_id: int, view: SampleView) -> None:
     out = job["metrics"]
     target = f"'{words[word]}' → {out['target_label']}" if word is not None else out["target_label"]
     st.markdown(f"Attributions for **{safe.md(target)}** "
-                f"(p = {out['prediction']:.3f}, baseline p = {out['baseline_prediction']:.3f})")
+                f"(p = {prob_text(out['prediction'])}, baseline p = {prob_text(out['baseline_prediction'])})")
     with st.container(key="attributions"):
         st.markdown(CSS + attribution_html(out["words"]), unsafe_allow_html=True)
     change = out["prediction"] - out["baseline_prediction"]

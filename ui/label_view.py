@@ -11,14 +11,13 @@ and none waits for the page.
 """
 from __future__ import annotations
 
-import getpass
-import importlib
 import time
 from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
 from core.base.store import sessions
+from core.labeling import active
 from core.labeling import queue as labeling
 from core.labeling.queue import History, QueueFilter, Task
 from db import projects as project_repo
@@ -27,7 +26,6 @@ from db.errors import NotFound
 
 SPLITS = {"All splits": None, "train": "train", "dev": "dev", "test": "test", "unassigned": "unassigned"}
 STATUSES = {"Unlabelled": "unlabeled", "Skipped": "skipped", "Labelled (review)": "labeled", "Any status": None}
-KEEP_ORDER = "as stored"
 ACKED = "label_acked"  # session state: the highest outbox entry applied, across projects
 
 
@@ -43,7 +41,6 @@ class LabelState:
     done: int = 0
     started_at: float | None = None
     url_sample: int | None = None  # the ?sample= we last honoured or wrote
-    order: str = KEEP_ORDER
 
     def say(self, message: str = "", kind: str = "info") -> None:
         self.message, self.kind = message, kind if message else ""
@@ -64,32 +61,31 @@ def state_for(project: str) -> LabelState:
     return states.setdefault(project, LabelState())
 
 
-def default_annotator() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user database entry (containers): still label, just anonymously
-        return "annotator"
-
-
-def active_orders() -> tuple[str, ...]:
-    """Queue orders from active learning when that module is installed, else none."""
-    try:
-        return tuple(importlib.import_module("core.labeling.active").ORDERS)
-    except (ModuleNotFoundError, AttributeError):
-        return ()
-
-
-def apply_order(project_name: str, state: LabelState, order: str) -> str:
-    if order == state.order:
-        return ""
-    state.order = order
-    if order == KEEP_ORDER:
-        return ""
-    active = importlib.import_module("core.labeling.active")
+def queue_order(project_name: str) -> tuple[str, str]:
+    """(the order the project's queue follows, one sentence saying so) as the database has it."""
     with sessions().begin() as s:
-        summary = active.reorder_queue(s, project_repo.get_project(s, project_name), order)
-    state.resets += 1  # the next samples were read in the old order
-    return summary.get("message") or f"Queue ordered by {order} ({summary.get('scored', 0)} samples scored)."
+        project = project_repo.get_project(s, project_name)
+        return project.queue_order, active.describe_queue(s, project)
+
+
+def queue_order_box(project_name: str) -> None:
+    """The queue-order box, showing the order the queue follows now, and a line saying so."""
+    order, note = queue_order(project_name)
+    key = f"label_order_{project_name}_{order}"  # a pass that reorders the queue redraws the box
+    st.selectbox("Queue order", active.QUEUE_ORDERS, index=active.QUEUE_ORDERS.index(order),
+                 format_func=active.ORDER_NAMES.get, key=key,
+                 on_change=lambda: apply_order(project_name, st.session_state[key]))
+    with st.container(key="queue_order_note"):
+        st.caption(note)
+
+
+def apply_order(project_name: str, order: str) -> None:
+    """on_change of the queue-order box: reorder the unlabelled samples and remember the order."""
+    with sessions().begin() as s:
+        project = project_repo.get_project(s, project_name)
+        summary = active.reorder_queue(s, project, order, project.queue_aggregate)
+    state = state_for(project_name)
+    state.move(state.history.new_queue(), summary["message"])  # the next sample comes from the new order
 
 
 def set_queue(project_name: str, state: LabelState, queue: QueueFilter) -> None:
@@ -240,7 +236,7 @@ def _unsaved_note(S, sample_id: int, entry: dict) -> str:
                 text = sample_repo.get_sample(s, sample_id).text
         except NotFound:
             text = ""
-        shown = ", ".join(f"{l} “{text[int(a):int(b)]}”" if text else f"{l} [{a}, {b})" for a, b, l in entry["spans"])
+        shown = ", ".join(f"{l} “{text[int(a):int(b)]}”" if text else f"{l} [{a}, {b})" for a, b, l in sorted(entry["spans"]))
     else:
         shown = ", ".join(entry.get("categories") or [])
     return f" (Your unsaved version had: {shown or 'no labels'}.)"

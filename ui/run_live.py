@@ -112,7 +112,7 @@ def curve_charts(run_id: int, series: dict, metric: str) -> None:
     with left.container(key="loss_chart"):
         st.plotly_chart(charts.loss_figure(charts.pick({run_id: series}, "loss", name)), key=f"loss_{run_id}")
     with middle.container(key="lr_chart"):
-        st.plotly_chart(charts.line_figure(charts.pick({run_id: series}, "learning_rate", name), "Learning rate", "lr"),
+        st.plotly_chart(charts.learning_rate_figure(charts.pick({run_id: series}, "learning_rate", name)),
                         key=f"lr_{run_id}")
     with right.container(key="dev_chart"):
         st.plotly_chart(charts.line_figure(charts.pick({run_id: series}, f"dev_{metric}", name),

@@ -3,6 +3,7 @@ comparison on the same samples (or why not, and the jobs that make it so), the b
 one run's details."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,10 +15,12 @@ from core.runs import export
 from core.runs.compare import compare as compare_runs
 from core.runs.compare import icl_on_full_split, queue_same_samples, same_samples_plan
 from core.runs.summary import curves
+from db import projects as project_repo
 from db import runs as run_repo
 from ui import charts
 from ui import safe
 from ui.run_live import start_worker
+from ui.splits import empty_reason, split_box
 
 LOG_TAIL_CHARS = 20_000
 
@@ -82,7 +85,13 @@ def compare(rows: list[dict], run_ids: list[int]) -> None:
     with right.container(key="compare_dev"):
         st.plotly_chart(charts.line_figure(charts.pick(series, f"dev_{metric}", names), f"Dev {metric}", metric,
                                            markers=True))
-    split = st.selectbox("Compare on", ["test", "dev", "train"], key="compare_split")
+    project, sizes = _labelled_per_split(run_ids[0])
+    split = split_box(project, "compare", ["test", "dev", "train"], sizes, label="Compare on")
+    empty = empty_reason(split, sizes)
+    if empty:  # nothing to score the runs on: say so instead of offering jobs that would fail
+        with st.container(key="compare_verdict"):
+            st.info(empty)
+        return
     with sessions().begin() as s:
         result = compare_runs(s, run_ids, split)
     frame = pd.DataFrame([{
@@ -104,6 +113,13 @@ def compare(rows: list[dict], run_ids: list[int]) -> None:
         else:
             st.warning(f"Not comparable: {result.reason}.")
             same_samples_actions(run_ids, split, by_id)
+
+
+def _labelled_per_split(run_id: int) -> tuple[str, dict[str, int]]:
+    """(the run's project, its labelled samples per split)."""
+    with sessions().begin() as s:
+        project = project_repo.get_project_by_id(s, run_repo.get_run(s, run_id).project_id)
+        return project.name, {k: v["labeled"] for k, v in project_repo.split_counts(s, project).items()}
 
 
 def _source(source: str | None) -> str | None:
@@ -182,11 +198,25 @@ def details(row: dict) -> None:
         log = Path(row["log_path"]) if row["log_path"] else None
         with st.expander("Log", expanded=row["status"] in ("failed", "interrupted")):
             if log and log.exists():
-                text = log.read_text(errors="replace")
+                text = readable_log(log.read_text(errors="replace"))
                 st.caption(f"`{log}`" + (" (last part)" if len(text) > LOG_TAIL_CHARS else ""))
                 st.code(text[-LOG_TAIL_CHARS:], language=None)
             else:
                 st.caption("No log yet.")
+
+
+# ECMA-48 escapes: CSI (colours, cursor moves: ESC [ ... final byte), OSC (ESC ] ... BEL or ESC \),
+# and the short ones (ESC, intermediate bytes, final byte: charset switches like ESC ( B).
+ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[ -/]*[0-~])")
+
+
+def readable_log(text: str) -> str:
+    """A run log as a person reads it: without terminal colour codes, and with progress bars
+    (rewritten in place with carriage returns) shown at their last state."""
+    lines = []
+    for line in ANSI.sub("", text).replace("\r\n", "\n").split("\n"):
+        lines.append(line.rstrip("\r").rsplit("\r", 1)[-1])
+    return "\n".join(lines)
 
 
 def download(row: dict) -> None:

@@ -30,7 +30,9 @@ FALLBACK_COLOUR = "#dddddd"
 # strikethrough, tables, LaTeX "$", directives and shortcodes ":red[", ":smile:", ":material/").
 # Block markers ("# ", "- ", "> ", "1. ") only count at the start of a line, and line breaks
 # become spaces, so only a leading one is escaped: names stay readable ("my-project").
-_INLINE = re.compile(r"([\\`*_\[\]<>~$:&|/{}])")
+# A colon starts a directive or shortcode only when it touches a word (":red[", ":smile:"), so one
+# followed by a space after punctuation ("'Doomed': 0 samples") stays as typed.
+_INLINE = re.compile(r"([\\`*_\[\]<>~$&|/{}]|:(?=\S)|(?<=[\w+-]):)")
 _LEADING = re.compile(r"^(\s*)([-+=#>]|\d+(?=[.)]))")
 _ENTITIES = {c: f"&#{c};" for c in [*range(0x21, 0x30), *range(0x3A, 0x41), *range(0x5B, 0x61), *range(0x7B, 0x7F), 0x0A, 0x0D]}
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")

@@ -28,7 +28,8 @@ def test_second_tab_gets_the_conflict_and_the_current_state(app, browser, page):
         other.wait_for_selector(f'{NER}[data-sample-id="{ids[0]}"][data-version="2"][data-busy="false"]')
         text = message(other)
         assert "changed elsewhere" in text and "your change was not saved" in text
-        assert "PER “Bob”" in text  # what the second tab tried, in words, so it can redo it
+        assert "Your unsaved version had: PER “Bob”." in text  # in words, so it can be redone
+        assert "[8, 11)" not in text
         assert shown_spans(other) == [("PER", "Ann"), ("LOC", "Rome")]  # the current state
 
         row, _, _ = stored(app, ids[0])

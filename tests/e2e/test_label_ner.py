@@ -246,12 +246,12 @@ def test_keys_reach_the_labeller_after_a_sidebar_dropdown_kept_the_focus(app, pa
     page.keyboard.press("Enter")
     wait_sample(page, ids[1])
     assert stored(app, ids[0])[0].spans == [(21, 26, "LOC")]
-    # A text field keeps its keys: typing a name does not label anything.
-    annotator = page.get_by_label("Annotator")
-    annotator.click()
-    annotator.press("End")
-    annotator.type("1")
-    assert shown_spans(page) == []
+    # A text field keeps its keys: typing a new annotator's name does not label anything.
+    pick(page, "Annotator", "+ someone new…")
+    name = page.get_by_label("New annotator's name")
+    name.click()
+    name.type("1")
+    assert shown_spans(page) == [] and name.input_value() == "1"
 
 
 def test_unsaved_edits_are_kept_as_a_draft_and_restored_after_a_reload_or_another_page(app, page):

@@ -83,6 +83,23 @@ function actionBar(bar, prefix, entries) {
   }
 }
 
+// Backspace in both labellers: undo the last edit on this sample; with none left, go back to the
+// previous sample (its answer can then be changed). ctrl+z only ever undoes (undoLast).
+function undoOrBack(inst, parts, restore, back) {
+  if (!inst.st.undo.length && inst.data.can_back) back();
+  else undoLast(inst, parts, restore);
+}
+
+// Pops the edit stack ``inst.st.undo`` and hands the earlier state to ``restore`` to redraw.
+function undoLast(inst, parts, restore) {
+  if (!inst.st.undo.length) {
+    showMessage(parts.msg, "Nothing to undo on this sample.", "info");
+    return;
+  }
+  restore(inst.st.undo.pop());
+  showMessage(parts.msg, "", "");
+}
+
 function showMessage(node, text, kind) {
   node.textContent = text || "";
   node.className = "msg" + (text ? " " + (kind || "info") : "");

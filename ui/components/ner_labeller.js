@@ -175,18 +175,16 @@ function removeSpan(inst, parts, si) {
   showMessage(parts.msg, "", "");
 }
 
-function undo(inst, parts) {
-  const st = inst.st;
-  if (!st.undo.length) {
-    showMessage(parts.msg, "Nothing to undo on this sample.", "info");
-    return;
-  }
-  st.spans = st.undo.pop();
-  st.anchor = null;
+function restoreSpans(inst, parts, spans) {
+  inst.st.spans = spans;
+  inst.st.anchor = null;
   renderText(inst, parts);
   renderHead(inst, parts);
   noteEdit(inst, { spans: spanOffsets(inst) });
-  showMessage(parts.msg, "", "");
+}
+
+function undo(inst, parts) {
+  undoLast(inst, parts, (spans) => restoreSpans(inst, parts, spans));
 }
 
 // delta moves by tokens; an absolute target (Home/End) wins over it.
@@ -283,7 +281,7 @@ function wire(inst, root, parts) {
 // Returns true when the key was a labeller command.
 function handleKey(inst, parts, e) {
   const st = inst.st;
-  if (inst.waiting) return ["Enter", "s", "PageUp", "PageDown"].includes(e.key);
+  if (inst.waiting) return ["Enter", "s", "Backspace", "PageUp", "PageDown"].includes(e.key);
   const ctrl = e.ctrlKey || e.metaKey;
   if (ctrl && (e.key === "z" || e.key === "Z")) { undo(inst, parts); return true; }
   if (ctrl || e.altKey) return false;
@@ -297,7 +295,9 @@ function handleKey(inst, parts, e) {
       paintSelection(inst, parts);
       showMessage(parts.msg, "", "");
       return true;
-    case "Backspace": undo(inst, parts); return true;
+    case "Backspace":
+      undoOrBack(inst, parts, (spans) => restoreSpans(inst, parts, spans), () => send(inst, parts, "back"));
+      return true;
     case "Enter": send(inst, parts, "accept"); return true;
     case "PageUp": if (inst.data.can_back) send(inst, parts, "back"); return true;
     case "PageDown": if (inst.data.can_forward) send(inst, parts, "forward"); return true;

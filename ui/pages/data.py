@@ -5,6 +5,7 @@ from core.data.exporter import MEDIA_TYPES
 from ui import data_import
 from ui import data_view as view
 from ui import safe
+from ui.links import open_on_pick
 from ui.state import require_project
 
 st.title("Data")
@@ -32,13 +33,10 @@ with browse:
     if st.session_state.get("data_page", 1) > pages:  # the filter shrank the result: back to its last page
         st.session_state["data_page"] = pages
     rows = view.page_of_samples(project, split, status, search, st.session_state.get("data_page", 1) - 1)
-    st.dataframe(
-        rows, hide_index=True, width="stretch", key="data_samples",
-        column_config={
-            "text": st.column_config.TextColumn("Text", width="large"),
-            "label": st.column_config.LinkColumn("Label", display_text="Label it"),
-        },
-    )
+    st.caption("Pick a row to label that sample.")
+    open_on_pick(rows, "data_samples", "ui/pages/label.py", lambda row: {"project": project, "sample": row["id"]},
+                 hidden=("label",), width="stretch",
+                 column_config={"text": st.column_config.TextColumn("Text", width="large")})
     st.number_input(f"Page (of {pages:,}; {total:,} samples match)", 1, pages, key="data_page")
 
 with upload:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.labeling.queue import QueueFilter, samples_per_hour
 from ui import label_view as view
-from ui import safe
+from ui.annotator import choose_annotator
 from ui.components.cat_labeller import cat_labeller
 from ui.components.ner_labeller import ner_labeller
 from ui.state import query_int, require_project
@@ -15,19 +15,15 @@ project = require_project("then import data on the Data page")
 state = view.state_for(project)
 
 with st.sidebar:
-    annotator = st.text_input("Annotator", value=view.default_annotator(), key="annotator").strip() or None
+    annotator = choose_annotator()
     split = st.selectbox("Split", list(view.SPLITS), key="label_split")
     status = st.selectbox("Show", list(view.STATUSES), key="label_status")
-    orders = view.active_orders()
-    order = st.selectbox("Queue order", [view.KEEP_ORDER, *orders], key="label_order") if orders else view.KEEP_ORDER
+    view.queue_order_box(project)
     st.caption("Keys: label hotkeys · ←/→ move · shift+←/→ extend · Enter accept · s skip · "
-               "⌫/ctrl+z undo (NER) or back (categories) · Esc clear · PgUp/PgDn back/forward")
+               "⌫ undo, then back to the previous sample · ctrl+z undo · Esc clear · PgUp/PgDn back/forward")
 
-order_note = view.apply_order(project, state, order)
 view.set_queue(project, state, QueueFilter(split=view.SPLITS[split], status=view.STATUSES[status]))
 view.follow_url(project, state, query_int("sample"))
-if order_note:
-    st.info(order_note)
 
 
 @st.fragment
@@ -41,11 +37,7 @@ def labelling() -> None:
     progress = data.progress
     speed = samples_per_hour(state.done, state.started_at, time.time())
     st.progress(progress.fraction, text=f"{progress.labeled:,} of {progress.total:,} labelled")
-    st.caption(
-        f"This session: {state.done} saved"
-        + (f" · {speed:,.0f} samples/hour" if speed else "")
-        + (f" · annotator {safe.md(annotator)}" if annotator else " · no annotator name set")
-    )
+    st.caption(f"This session: {state.done} saved" + (f" · {speed:,.0f} samples/hour" if speed else ""))
     if data.task is None:
         st.query_params.pop("sample", None)
         if progress.total == 0:

@@ -3,6 +3,7 @@ import streamlit as st
 
 from ui import projects_view as view
 from ui import safe
+from ui.links import open_on_pick
 from ui.state import current_project_name
 
 st.title("Projects")
@@ -11,23 +12,27 @@ view.show_message("projects_message")
 
 rows = view.overview()
 if rows:
-    st.dataframe(
-        rows, hide_index=True, width="stretch", key="projects_table",
-        column_config={"data": st.column_config.LinkColumn("Data", display_text="Open data")},
-    )
+    st.caption("Pick a row to open the project's data.")
+    open_on_pick(rows, "projects_table", "ui/pages/data.py", lambda row: {"project": row["project"]},
+                 hidden=("data",), width="stretch")
 else:
     st.info("No project yet: create one below, or restart with the demo projects.")
 
-with st.expander("Create a project", expanded=not rows), st.form("create_project", clear_on_submit=False):
+# Not an st.form: the multi-label box appears only once the task is classification.
+with st.expander("Create a project", expanded=not rows):
     st.text_input("Name", key="new_project_name", placeholder="e.g. Tweets NER")
-    st.radio("Task", ["ner", "classification"], key="new_project_task", horizontal=True,
-             format_func=lambda t: {"ner": "Named entities (spans)", "classification": "Text classification"}[t])
+    task = st.radio("Task", ["ner", "classification"], key="new_project_task", horizontal=True,
+                    format_func=lambda t: {"ner": "Named entities (spans)", "classification": "Text classification"}[t])
     st.text_input("Labels (comma-separated, optional)", key="new_project_labels", placeholder="person, location")
-    st.checkbox("Several labels per text (multi-label classification)", key="new_project_multilabel")
-    st.form_submit_button("Create project", on_click=view.create_from_form, type="primary")
+    if task == "classification":
+        st.checkbox("Several labels per text (multi-label classification)", key="new_project_multilabel")
+    st.button("Create project", on_click=view.create_from_form, type="primary", key="create_project")
 
 if project is None:
     st.stop()
+
+with st.expander(f"Rename or delete {project}"):
+    view.rename_or_delete(project)
 
 project_id, task, labels = view.label_rows(project)
 st.subheader(f"Labels of {safe.md(project)}")

@@ -1,14 +1,14 @@
 """drafts of unsaved edits, a per-project revision for maintained counts, indexes for counts and id order
 
-Revision ID: 0004_uisafe
-Revises: 0003_formats
+Revision ID: 0005_uisafe
+Revises: 0004_firsthour
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004_uisafe'
-down_revision = '0003_formats'
+revision = '0005_uisafe'
+down_revision = '0004_firsthour'
 branch_labels = None
 depends_on = None
 
