@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 
 def utcnow() -> datetime:
@@ -42,6 +42,9 @@ class Project(Base):
     multilabel: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(20), default="en")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Changes in the same transaction as every change to the project's samples, human annotations
+    # or labels (db.projects.touch): the key of the cached counts (db.samples.stats).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The order the labelling queue follows (core.labeling.active.reorder_queue writes it with the
     # samples' priorities): import order, a seeded shuffle, or an uncertainty measure over words.
     queue_order: Mapped[str] = mapped_column(String(40), default="import", server_default="import")
@@ -68,6 +71,13 @@ class Label(Base):
 
     project: Mapped[Project] = relationship(back_populates="labels")
 
+    @validates("colour")
+    def _check_colour(self, _key: str, colour: str) -> str:
+        # Colours reach the pages' CSS: only #rrggbb is ever stored, whichever path writes it.
+        from db.projects import check_colour
+
+        return check_colour(colour, self.name)
+
 
 class Sample(Base):
     __tablename__ = "samples"
@@ -77,7 +87,10 @@ class Sample(Base):
         CheckConstraint("version >= 1", name="ck_samples_version"),
         # The labelling queue: next sample by status, then priority (active learning), then id.
         Index("ix_samples_queue", "project_id", "status", "priority", "id"),
-        Index("ix_samples_project_split", "project_id", "split"),
+        # Counts per split and status read this index alone (no table rows).
+        Index("ix_samples_project_split_status", "project_id", "split", "status"),
+        # A project's samples in id order (browsing, streaming): no sort of every row.
+        Index("ix_samples_project_id", "project_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,11 +131,12 @@ class Annotation(Base):
             "confidence IS NULL OR (confidence >= 0 AND confidence <= 1)", name="ck_annotations_confidence"
         ),
         Index("ix_annotations_sample_source", "sample_id", "source"),
+        Index("ix_annotations_label_source", "label_id", "source"),  # counts per label
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id", ondelete="CASCADE"))
-    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"), index=True)
+    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"))
     start_char: Mapped[int | None] = mapped_column(Integer, nullable=True)
     end_char: Mapped[int | None] = mapped_column(Integer, nullable=True)
     source: Mapped[str] = mapped_column(String(10), default="human")
@@ -240,3 +254,19 @@ class Worker(Base):
     lanes: Mapped[dict] = mapped_column(JSON, default=dict)
     # Why it stopped or died, for the Train and Runs pages.
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Draft(Base):
+    """A person's unsaved edits to one sample, stored as they are made so that a reload, another
+    page or a closed tab loses nothing; deleted when that person saves the sample."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("sample_id", "annotator", name="uq_drafts_sample_annotator"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id", ondelete="CASCADE"))
+    annotator: Mapped[str] = mapped_column(String(100), default="")  # "" when no name is set
+    version: Mapped[int] = mapped_column(Integer)  # the sample version the edits were made on
+    # {"spans": [[start, end, label], ...]} or {"categories": [...]}
+    edits: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

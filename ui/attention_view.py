@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.interpret.inspection import AttentionData
+from ui import safe
 
 AVERAGE = "average"
 
@@ -31,7 +32,7 @@ def axis_labels(data: AttentionData) -> list[str]:
     names, so a repeated name (two "[SEP]", "3:##ha" twice) gets invisible zero-width spaces."""
     out, seen = [], set()
     for text, word in zip(data.labels, data.word_ids or [None] * len(data.labels)):
-        name = text if word is None else f"{word}:{text}"
+        name = safe.plot(text) if word is None else f"{word}:{safe.plot(text)}"  # Plotly reads <b>, <br>
         while name in seen:
             name += "\u200b"
         seen.add(name)

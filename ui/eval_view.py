@@ -9,6 +9,7 @@ import streamlit as st
 from core.base.store import sessions
 from db import projects as project_repo
 from db import runs as run_repo
+from ui import safe
 from core.interpret.inspection import prob_text
 from ui.links import open_on_pick
 
@@ -105,8 +106,9 @@ def confusion_figure(labels: list[str], matrix: list[list[int]], title: str, log
         ticks = [t for t in (0, 1, 10, 100, 1_000, 10_000, 100_000) if np.log10(1 + t) <= max(top, 0.3) * 1.001]
         colorbar.update(tickvals=[float(np.log10(1 + t)) for t in ticks], ticktext=[f"{t:,}" for t in ticks],
                         title="count (log)")
+    shown = [safe.plot(label) for label in labels]  # label names are user input; Plotly reads <b>, <br>
     fig = go.Figure(go.Heatmap(
-        z=colour, x=labels, y=labels, text=[[f"{int(c):,}" for c in row] for row in counts], texttemplate="%{text}",
+        z=colour, x=shown, y=shown, text=[[f"{int(c):,}" for c in row] for row in counts], texttemplate="%{text}",
         colorscale="Blues", zmin=0, zmax=top or 1, colorbar=colorbar, hoverongaps=False,
         hovertemplate="gold %{y} → predicted %{x}: %{text}<extra></extra>",
     ))

@@ -15,6 +15,7 @@ from core.runs.summary import eta_seconds
 from core.train import learning_curve
 from db import projects as project_repo
 from db import runs as run_repo
+from ui import safe
 from ui.links import open_on_pick
 from ui.run_live import start_worker, watch_job
 
@@ -64,7 +65,7 @@ def preannotate_section(project: str, run_id: int) -> None:
             start_worker()
             st.success(f"Queued pre-annotation run {new_id}; the worker runs it in the background.")
         except (UserError, ValueError) as exc:
-            st.error(str(exc))
+            st.error(safe.md(exc))
     _status_table(project, "preannotate")
 
 
@@ -89,7 +90,7 @@ def learning_curve_section(project: str, run_id: int) -> None:
             start_worker()
             st.success(f"Queued learning-curve run {new_id}.")
         except (UserError, ValueError) as exc:
-            st.error(str(exc))
+            st.error(safe.md(exc))
     _curve_chart(project)
 
 
@@ -121,7 +122,7 @@ def label_errors_section(project: str, run_id: int) -> None:
                 label_errors.queue(s, run_id, split, limit=50)
             start_worker()
         except (UserError, ValueError) as exc:
-            st.error(str(exc))
+            st.error(safe.md(exc))
     with sessions().begin() as s:
         job = label_errors.latest(s, run_id, split)
         job_id = job.id if job is not None else None

@@ -4,7 +4,6 @@ Widget callbacks run before the page script, so a new project can be made the cu
 (the sidebar picker's state) before the picker is drawn."""
 from __future__ import annotations
 
-import re
 import zlib
 from dataclasses import dataclass
 
@@ -16,8 +15,7 @@ from core.data import projects
 from db import projects as project_repo
 from db import samples as sample_repo
 from db.errors import AlreadyExists, NotFound
-
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+from ui import safe
 
 
 @dataclass(frozen=True)
@@ -97,7 +95,7 @@ def save_labels(project: str, rows: list[LabelRow], edits: dict[int, LabelEdit],
     specs = []
     for r in rows:
         edit = edits.get(r.id, LabelEdit(r.colour, r.hotkey, r.description))
-        if not HEX_COLOUR.match(edit.colour or ""):
+        if not project_repo.HEX_COLOUR.match(edit.colour or ""):
             return "error", f"colour {edit.colour!r} of {r.name!r} is not a #rrggbb colour; pick one with the picker"
         hotkey = (edit.hotkey or "").strip()
         specs.append(project_repo.LabelSpec(r.name, edit.colour, hotkey or None, edit.description))
@@ -179,4 +177,4 @@ def _make_current(name: str) -> None:
 def show_message(key: str) -> None:
     kind, text = st.session_state.pop(key, (None, None))
     if kind:
-        getattr(st, kind)(text)
+        getattr(st, kind)(safe.md(text))

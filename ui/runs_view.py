@@ -18,6 +18,7 @@ from core.runs.summary import curves
 from db import projects as project_repo
 from db import runs as run_repo
 from ui import charts
+from ui import safe
 from ui.run_live import start_worker
 from ui.splits import empty_reason, split_box
 
@@ -74,7 +75,7 @@ def compare(rows: list[dict], run_ids: list[int]) -> None:
     """Overlay the selected runs' curves and compare their scores on one split, on the same
     samples, or flag that they were scored on different ones."""
     by_id = {r["id"]: r for r in rows}
-    names = {i: f"#{i} {by_id[i]['name']}" for i in run_ids}
+    names = {i: f"#{i} {safe.plot(by_id[i]['name'])}" for i in run_ids}
     with sessions().begin() as s:
         series = curves(s, run_ids)
     metric = by_id[run_ids[0]]["metric"]
@@ -133,7 +134,7 @@ def same_samples_actions(run_ids: list[int], split: str, by_id: dict[int, dict])
         with sessions().begin() as s:
             plan = same_samples_plan(s, run_ids, split)
     except UserError as exc:
-        st.caption(str(exc))
+        st.caption(safe.md(exc))
         plan = None
     left, right = st.columns(2)
     if plan is not None and plan.to_score and left.button(
@@ -156,6 +157,16 @@ def same_samples_actions(run_ids: list[int], split: str, by_id: dict[int, dict])
             st.rerun()
 
 
+def score_on_test(run_ids: list[int]) -> None:
+    from core.base.errors import UserError
+    from core.evaluation.report import evaluate
+
+    for run_id in run_ids:
+        with st.spinner(f"Scoring run #{run_id} on test…"):
+            try:
+                evaluate(sessions(), run_id, "test")
+            except UserError as exc:
+                st.warning(f"Run #{run_id}: {safe.md(exc)}")
 def jobs_table(rows: list[dict]) -> None:
     """The background jobs pages queued (scoring, rankings, previews, exports), newest first."""
     if not rows:
@@ -172,9 +183,9 @@ def jobs_table(rows: list[dict]) -> None:
 
 def details(row: dict) -> None:
     """One run: error, log, where its model is, download, cancel."""
-    st.subheader(f"Run #{row['id']} · {row['name']}")
+    st.subheader(f"Run #{row['id']} · {safe.md(row['name'])}")
     if row["error"]:
-        st.error(row["error"])
+        st.error(safe.md(row["error"]))
     with st.container(key="run_details"):
         if row["checkpoint"] and row["kind"] == "finetune":
             st.markdown(f"Exported model: `{row['checkpoint']}` (loads with `transformers.pipeline`)")
@@ -228,5 +239,5 @@ def download(row: dict) -> None:
                 export.queue(s, row["id"])
             start_worker()
         except UserError as exc:
-            st.error(str(exc))
+            st.error(safe.md(exc))
         st.rerun()

@@ -18,6 +18,7 @@ log = logging.getLogger("tagtune.run")
 # process may take, so a training run keeps the rest.
 GPU_FRACTION_ENV = "TAGTUNE_GPU_MEMORY_FRACTION"
 EXIT_ABANDONED = 3  # the run was ended by someone else (interrupted, cancelled): stop at once
+CHILD_NICENESS = 10  # run processes' scheduling niceness (0 = the app's; 19 = lowest)
 
 
 def heartbeat_seconds() -> float:
@@ -28,6 +29,9 @@ def heartbeat_seconds() -> float:
 def run_child(run_id: int, kind: str, parent_pid: int) -> int:
     """Run ``run_id`` in this process; returns the process's exit code."""
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s", stream=sys.stdout, force=True)
+    # Background work yields the CPU to the app: a labeller save or a page must not wait behind
+    # training threads that take every core (issue 14: the UI stays fast while a run trains).
+    niceness = os.nice(CHILD_NICENESS)
     from db.engine import reset
 
     reset()  # connections of our own, opened after the process started (none are inherited)
@@ -40,7 +44,7 @@ def run_child(run_id: int, kind: str, parent_pid: int) -> int:
     apply_gpu_share()
     done = threading.Event()
     threading.Thread(target=_beat, args=(S, run_id, parent_pid, done), name="heartbeat", daemon=True).start()
-    log.info("run %s (%s) in process %s", run_id, kind, os.getpid())
+    log.info("run %s (%s) in process %s at niceness %s", run_id, kind, os.getpid(), niceness)
     try:
         handler_for(kind)(run_id)
     except BaseException as exc:  # noqa: BLE001 - every failure must end the run

@@ -4,6 +4,7 @@ import streamlit as st
 from core.data.exporter import MEDIA_TYPES
 from ui import data_import
 from ui import data_view as view
+from ui import safe
 from ui.links import open_on_pick
 from ui.state import require_project
 
@@ -54,7 +55,7 @@ with splits:
             counts = view.assign(project, train, dev, test, int(seed), only)
             st.session_state["split_message"] = ("success", "Assigned " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         except ValueError as exc:
-            st.session_state["split_message"] = ("error", str(exc))
+            st.session_state["split_message"] = ("error", safe.md(exc))
         st.rerun()
     kind, text = st.session_state.pop("split_message", (None, None))
     if kind:

@@ -8,6 +8,7 @@ from core.evaluation import jobs as eval_jobs
 from core.evaluation.report import result
 from ui import eval_view as view
 from ui import loop_view
+from ui import safe
 from ui.run_live import ACTIVE, start_worker, watch_job
 from ui.splits import empty_reason, split_box
 from ui.state import require_project
@@ -34,7 +35,7 @@ else:
     try:
         state = eval_jobs.state(sessions(), run_id, split, refresh=refresh)
     except UserError as exc:
-        st.warning(str(exc))
+        st.warning(safe.md(exc))
         st.stop()
     ev = state.result
     if ev is None:

@@ -3,7 +3,7 @@ import zlib
 
 import streamlit as st
 
-from ui import projects_view
+from ui import projects_view, safe
 
 st.title("Tagtune")
 st.caption(
@@ -23,7 +23,7 @@ PAGES = [("data", "Data", ":material/table:"), ("label", "Label", ":material/edi
 
 for row in rows:
     with st.container(border=True, key=f"home-project-{zlib.crc32(row['project'].encode())}"):
-        st.subheader(row["project"], anchor=False)
+        st.subheader(safe.md(row["project"]), anchor=False)
         share = row["labelled"] / row["samples"] if row["samples"] else 0.0
         st.progress(share, text=f"{row['task']} · {row['labelled']:,} of {row['samples']:,} samples labelled")
         # Page links stay in this tab (a Markdown link would open a new one).

@@ -10,6 +10,7 @@ from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
 from ui.icl_view import config_form, live_icl_run, output_view, prompt_preview, queued_note
+from ui import safe
 from ui.run_live import start_worker, watch_job
 from ui.splits import counts as split_counts
 from ui.state import query_int, require_project
@@ -26,18 +27,18 @@ with sessions().begin() as s:
     runs = [r for r in run_repo.list_runs(s, p, kinds=["icl"])]
     run_choices = {r.id: f"#{r.id} · {r.name} · {r.status}" for r in runs}
 
-st.caption(f"{task} · labels: {', '.join(labels) or 'none'} · demonstrations come from the labelled train split; "
+st.caption(f"{task} · labels: {safe.md_join(labels) or 'none'} · demonstrations come from the labelled train split; "
            "runs are scored by the same code as fine-tuned runs and listed on the Runs page.")
 labelled = {split: n["labeled"] for split, n in split_counts(project).items()}
 config, problem = config_form(task, descriptions, project, labelled)
 if config is None:
-    st.error(problem)
+    st.error(safe.md(problem))
     st.stop()
 
-with sessions().begin() as s:
-    pool = [to_example(r) for r in sample_repo.iter_labeled(s, p, splits=[config.pool_split])]
-    split_ids = [r.id for r in sample_repo.iter_labeled(s, p, splits=[config.split], statuses=None)][:500]
-st.caption(f"{len(pool):,} labelled samples to draw demonstrations from · {len(split_ids):,} samples shown in "
+with sessions().begin() as s:  # counts and ids only: the worker reads the pool when it builds a prompt
+    pool_size = sample_repo.status_counts(s, p, config.pool_split).get("labeled", 0)
+    split_ids = sample_repo.sample_ids(s, p, split=config.split, limit=500)
+st.caption(f"{pool_size:,} labelled samples to draw demonstrations from · {len(split_ids):,} samples shown in "
            f"{config.split!r}")
 
 st.subheader("Try one sample")
@@ -47,7 +48,7 @@ if split_ids:
                              key="icl_sample")
     with sessions().begin() as s:
         example = to_example(next(sample_repo.iter_labeled(s, p, statuses=None, sample_ids=[sample_id])))
-    st.markdown(f"> {example.text}")
+    st.markdown("> " + safe.md(example.text))
     preview_col, run_col = st.columns(2)
     show_prompt = preview_col.button("Preview prompt", key="icl_preview", icon=":material/visibility:")
     run_one = run_col.button("Run on this sample", key="icl_run_one", icon=":material/play_arrow:")
@@ -57,7 +58,7 @@ if split_ids:
                 st.session_state["icl_preview_job"] = preview.queue(s, project, config, sample_id, predict=run_one).id
             start_worker()
         except (ValueError, LookupError) as exc:
-            st.error(str(exc))
+            st.error(safe.md(exc))
     preview_job = st.session_state.get("icl_preview_job")
     if preview_job is not None:
         job = watch_job(preview_job, "Loading the LM and building the prompt", key="icl_preview")
@@ -89,7 +90,7 @@ if start or suggest:
         with sessions().begin() as s:
             run_id = create_icl_run(s, project, chosen).id
     except (ValueError, LookupError) as exc:
-        st.error(str(exc))
+        st.error(safe.md(exc))
     else:
         start_worker()
         what = (f"LLM suggestions for up to {config.limit or 'all'} unlabelled samples" if suggest

@@ -8,6 +8,7 @@ from core.base.store import sessions
 from ui import attention_view, inspect_view
 from ui.eval_view import KIND_NAMES, evaluable_splits, pick_run
 from ui.splits import empty_reason, split_box
+from ui import safe
 from ui.state import query_int, require_project
 
 st.title("Inspect")
@@ -35,7 +36,7 @@ inspect_view.navigation(ids, sample_id)
 try:
     view = sample_view(S, run_id, sample_id)
 except (UserError, LookupError) as exc:
-    st.warning(str(exc))
+    st.warning(safe.md(exc))
     st.stop()
 st.caption(f"Sample {view.sample_id} · split {view.split} · run {run_id} ({view.run_kind})")
 inspect_view.gold_vs_predicted(view)

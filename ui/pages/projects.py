@@ -1,9 +1,8 @@
 """Projects: create a project, pick the current one, edit its labels (colours, hotkeys)."""
-from html import escape
-
 import streamlit as st
 
 from ui import projects_view as view
+from ui import safe
 from ui.links import open_on_pick
 from ui.state import current_project_name
 
@@ -36,7 +35,7 @@ with st.expander(f"Rename or delete {project}"):
     view.rename_or_delete(project)
 
 project_id, task, labels = view.label_rows(project)
-st.subheader(f"Labels of {project}")
+st.subheader(f"Labels of {safe.md(project)}")
 st.caption("Colours show on spans and buttons; a hotkey is one key (not `s`, which skips) that applies the label.")
 edits = {}
 with st.form(f"labels_{project_id}", clear_on_submit=True):
@@ -45,7 +44,8 @@ with st.form(f"labels_{project_id}", clear_on_submit=True):
     for row in labels:
         name_col, colour_col, key_col, desc_col = st.columns([3, 1, 1, 5], vertical_alignment="bottom")
         name_col.markdown(
-            f"<span style='background:{row.colour};color:#111;padding:2px 8px;border-radius:4px'>{escape(row.name)}</span>"
+            f"<span style='background:{safe.colour(row.colour)};color:#111;padding:2px 8px;border-radius:4px'>"
+            f"{safe.html(row.name)}</span>"
             f" <small>{row.count:,} annotations</small>",
             unsafe_allow_html=True,
         )
@@ -64,7 +64,7 @@ if labels:
     with st.expander("Delete a label"):
         doomed = st.selectbox("Label", [r.name for r in labels], key=f"delete_label_{project_id}")
         count = next(r.count for r in labels if r.name == doomed)
-        st.warning(f"Deleting {doomed!r} also deletes its {count:,} annotations. This cannot be undone.")
+        st.warning(f"Deleting “{safe.md(doomed)}” also deletes its {count:,} annotations. This cannot be undone.")
         sure = st.checkbox("I understand", key=f"delete_label_sure_{project_id}")
         if st.button("Delete label", disabled=not sure, key=f"delete_label_button_{project_id}"):
             st.session_state["labels_message"] = view.delete_label(project, doomed)

@@ -9,6 +9,7 @@ from db import projects as project_repo
 from db import samples as sample_repo
 from ui.run_live import ACTIVE, live_run
 from ui.worker_status import worker_status
+from ui import safe
 from ui.state import query_int, require_project
 from ui.train_form import config_form, trainable_parameters
 
@@ -34,7 +35,7 @@ with st.container(key="train_form"):
         counted = trainable_parameters(config.to_json(), task, max(n_outputs, 1), multilabel)
         with st.container(key="trainable_params"):
             if isinstance(counted, str):
-                st.warning(counted)
+                st.warning(safe.md(counted))
             else:
                 trainable, total = counted
                 st.metric("Trainable parameters", f"{trainable:,}",
@@ -42,7 +43,7 @@ with st.container(key="train_form"):
                 st.caption(f"{trainable / total:.2%} of {total:,} weights train · learning rate "
                            f"{config.effective_learning_rate:g}")
     else:
-        st.error(problem)
+        st.error(safe.md(problem))
     run_name = st.text_input("Run name (optional)", key="train_run_name")
     start = st.button("Start training", type="primary", key="start_training", disabled=config is None,
                       icon=":material/play_arrow:")
@@ -52,7 +53,7 @@ if start and config is not None:
         with sessions().begin() as s:
             run_id = create_finetune_run(s, project, config, name=run_name.strip()).id
     except (ValueError, LookupError) as exc:
-        st.error(str(exc))
+        st.error(safe.md(exc))
     else:
         ensure_worker()
         st.query_params["run"] = str(run_id)
