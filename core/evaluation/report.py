@@ -123,7 +123,7 @@ def _predict(run: _RunInfo, task: str, gold: list[Example], stored: dict[int, di
             f"{run.status} {run.kind!r} run; wait for it to finish or pick another run"
         )
     lm = predict.load(run.checkpoint, task, run.config.get("max_length"))
-    preds = predict.predict_texts(lm, [(ex.text, list(ex.tokens)) for ex in gold])
+    preds = predict.predict_examples(lm, gold)
     if task == "ner":
         return Predicted(gold, tags=[p.tags for p in preds])
     return Predicted(gold, categories=[p.categories for p in preds], scores=[p.scores for p in preds])

@@ -26,7 +26,7 @@ def rank(S: sessionmaker[Session], run_id: int, limit: int = 20, split: str | No
         task, name = project.task, project.name
         lm = predict.load_run(run, task)
         gold = [to_example(r) for r in sample_repo.iter_labeled(s, project, splits=[split] if split else None)]
-    preds = predict.predict_texts(lm, [(ex.text, list(ex.tokens)) for ex in gold])
+    preds = predict.predict_examples(lm, gold)
     found = []
     for ex, pred in zip(gold, preds):
         score = _ner_score(lm, ex, pred) if task == "ner" else _category_score(lm, ex, pred)

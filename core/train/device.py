@@ -5,9 +5,7 @@ from __future__ import annotations
 import math
 import os
 import resource
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -48,38 +46,20 @@ def training_threads() -> int:
 
 
 def busy_cores(seconds: float = 0.2) -> float:
-    """How many of this process's cores other work keeps busy, from two /proc/stat samples
-    ``seconds`` apart; the 1-minute load average where /proc/stat is missing."""
-    first = _cpu_times()
-    if first is None:
-        try:
-            return os.getloadavg()[0]
-        except OSError:  # pragma: no cover - no load average on this platform
-            return 0.0
-    time.sleep(seconds)
-    second = _cpu_times() or first
-    busy = total = 0
-    for cpu, (b1, t1) in first.items():
-        b2, t2 = second.get(cpu, (b1, t1))
-        busy, total = busy + b2 - b1, total + t2 - t1
-    return len(first) * busy / total if total else 0.0
+    """How many of this process's cores other work keeps busy, from psutil's per-CPU
+    utilisation over ``seconds`` (the cores in this process's affinity only)."""
+    import psutil
+
+    per_cpu = psutil.cpu_percent(interval=seconds, percpu=True)  # % busy per logical CPU
+    allowed = _allowed_cpus(len(per_cpu))
+    return sum(per_cpu[i] for i in allowed) / 100.0
 
 
-def _cpu_times() -> dict[int, tuple[int, int]] | None:
-    """(busy, total) jiffies per CPU this process may run on."""
+def _allowed_cpus(n: int) -> list[int]:
     try:
-        lines = Path("/proc/stat").read_text().splitlines()
-        allowed = os.sched_getaffinity(0)
-    except (OSError, AttributeError):
-        return None
-    out = {}
-    for line in lines:
-        name, *values = line.split()
-        if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in allowed:
-            v = [int(x) for x in values[:8]]
-            idle = v[3] + v[4]  # idle + iowait
-            out[int(name[3:])] = (sum(v) - idle, sum(v))
-    return out or None
+        return sorted(i for i in os.sched_getaffinity(0) if i < n)
+    except AttributeError:  # pragma: no cover - not Linux
+        return list(range(n))
 
 
 def choose_device(prefer_cpu: bool = False) -> Device:
