@@ -114,7 +114,10 @@ def _fingerprint(run, gold_rows, stored: dict) -> str:
     return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _predict(run: _RunInfo, task: str, gold: list[Example], stored: dict[int, dict]) -> Predicted:
+def _predict(run: _RunInfo, task: str, gold: list[Example], stored: dict[int, dict],
+             on_progress: predict.Progress | None = None) -> Predicted:
+    """What the run predicts for ``gold``: its stored predictions (ICL) or its model's, through
+    the one inference path (``on_progress(done, total)`` after every batch)."""
     if run.kind == "icl":
         return _from_stored(task, gold, stored)
     if run.kind != "finetune" or run.status != "completed" or not run.checkpoint:
@@ -123,7 +126,7 @@ def _predict(run: _RunInfo, task: str, gold: list[Example], stored: dict[int, di
             f"{run.status} {run.kind!r} run; wait for it to finish or pick another run"
         )
     lm = predict.load(run.checkpoint, task, run.config.get("max_length"))
-    preds = predict.predict_examples(lm, gold)
+    preds = predict.predict_examples(lm, gold, on_progress=on_progress)
     if task == "ner":
         return Predicted(gold, tags=[p.tags for p in preds])
     return Predicted(gold, categories=[p.categories for p in preds], scores=[p.scores for p in preds])

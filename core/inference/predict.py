@@ -10,7 +10,7 @@ inspection, attributions, the learning curve, ICL's comparison, the benches).
   word is read from the window where it sits furthest from an edge, so it sees the most context.
 - Windows are sorted by length and batched by tokens (``core.inference.batching``), so batches
   pad little; results come back in the order given. ``torch.inference_mode``; bf16 autocast on
-  GPUs that support it, fp32 on CPU.
+  GPUs that support it, fp32 on the CPU (the same numbers as an fp32 ``pipeline``).
 - ``on_progress(done, total)`` is called with the number of texts finished after every batch
   (and ``(0, total)`` first), for "evaluating k/n" displays. It must be cheap and must not raise.
 """
@@ -98,7 +98,7 @@ def _forward(lm: LoadedModel, batch: list[Window], attentions: bool = False):
     with ``attentions``, a tuple per layer of (B, heads, T, T)."""
     enc = lm.tokenizer.pad({"input_ids": [w.input_ids for w in batch]}, return_tensors="pt")
     where = lm.torch_device
-    with torch.inference_mode(), torch.autocast(where.type, dtype=torch.bfloat16, enabled=lm.device.bf16):
+    with torch.inference_mode(), torch.autocast(where.type, dtype=torch.bfloat16, enabled=lm.device.inference_bf16):
         out = lm.model(input_ids=enc["input_ids"].to(where), attention_mask=enc["attention_mask"].to(where),
                        output_attentions=attentions)
     logits = out.logits.float().cpu()

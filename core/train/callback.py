@@ -17,8 +17,8 @@ HEARTBEAT_SECONDS = 1.0
 class Reporter(TrainerCallback):
     """Throughput bookkeeping shared by the database callback and callers without a database.
 
-    Subclasses implement ``write(step, epoch, values)``, ``progress(step, total)`` and
-    ``cancelled()``; ``values`` maps metric names to floats.
+    Subclasses implement ``write(step, epoch, values)``, ``progress(step, total)``,
+    ``evaluating(done, total)`` and ``cancelled()``; ``values`` maps metric names to floats.
     """
 
     def __init__(self) -> None:
@@ -31,6 +31,10 @@ class Reporter(TrainerCallback):
     def write(self, step: int, epoch: float | None, values: dict[str, float]) -> None: ...
 
     def progress(self, step: int, total: int) -> None: ...
+
+    def evaluating(self, done: int, total: int) -> None:
+        """A dev evaluation has scored ``done`` of ``total`` samples (called with 0 first and
+        ``total`` last): the inference path's ``on_progress``, for an "evaluating k/n" phase."""
 
     def cancelled(self) -> bool:
         return False

@@ -19,6 +19,7 @@ from core.train.presets import PRESETS, preset_values
 STRATEGIES = ("full", "freeze", "lora", "bitfit")
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "polynomial")
 CLASS_WEIGHTS = ("none", "balanced")
+PRECISIONS = ("auto", "bf16", "fp32")
 # Fields a preset fills when they are left empty (None); see core.train.presets.
 PRESET_FIELDS = ("learning_rate", "epochs", "warmup_ratio", "head_lr_factor", "eval_steps")
 
@@ -82,6 +83,10 @@ class TrainConfig:
     lora_dropout: float = _f(0.1, "lora: dropout on the adapter input.", only_for="lora", min=0.0, max=0.9)
     lora_targets: tuple[str, ...] = _f((), "lora: module names to adapt, comma separated; empty picks the "
                                        "architecture's attention query/value projections.", only_for="lora")
+    precision: str = _f("auto", "Arithmetic of training's matrix products: auto = bf16 autocast where the hardware "
+                        "computes bf16 natively (recent GPUs; CPUs with AVX512-BF16 or AMX), else fp32. Weights stay "
+                        "fp32; dev scores are computed as evaluation computes them.", group="advanced",
+                        choices=PRECISIONS)
     label_smoothing: float = _f(0.0, "Share of each target spread over the other labels (0 = off).",
                                 group="advanced", min=0.0, max=0.5)
     train_word_embeddings: bool = _f(True, "Update the word-embedding matrix; off saves its dense gradient and "
@@ -209,6 +214,11 @@ def form_fields() -> list[dict]:
     return out
 
 
+def uses_bf16(config: TrainConfig, device: Any) -> bool:
+    """Whether training runs under bf16 autocast on ``device`` (a core.train.device.Device)."""
+    return config.precision == "bf16" or (config.precision == "auto" and device.bf16)
+
+
 def training_arguments(
     config: TrainConfig,
     output_dir: str | Path,
@@ -259,7 +269,7 @@ def training_arguments(
         report_to=[],
         disable_tqdm=True,
         use_cpu=device.kind == "cpu",
-        bf16=device.bf16,
+        bf16=uses_bf16(config, device),
         dataloader_num_workers=0,
         remove_unused_columns=False,
         **eval_kw,

@@ -1,5 +1,8 @@
-"""Where training runs: CUDA (bf16 where the GPU supports it) when present, else the CPU with
-as many threads as this process may use."""
+"""Where training and inference run: CUDA when present, else the CPU with as many threads as
+this process may use; ``bf16`` says whether the hardware computes bf16 natively (GPUs that
+support it; CPUs with AVX512-BF16 or AMX), which training uses for autocast (TrainConfig's
+``precision``) and GPU inference too. CPU inference stays fp32, so its results match an fp32
+``transformers.pipeline`` on the exported model."""
 from __future__ import annotations
 
 import math
@@ -15,10 +18,16 @@ class Device:
     bf16: bool
     threads: int
 
-    def describe(self) -> str:
-        precision = "bf16" if self.bf16 else "fp32"
+    def describe(self, bf16: bool | None = None) -> str:
+        """``cpu: cpu (fp32, 2 threads)``; ``bf16``: the precision used (default: what inference uses)."""
+        precision = "bf16" if (self.inference_bf16 if bf16 is None else bf16) else "fp32"
         extra = f", {self.threads} threads" if self.kind == "cpu" else ""
         return f"{self.kind}: {self.name} ({precision}{extra})"
+
+    @property
+    def inference_bf16(self) -> bool:
+        """Inference runs under bf16 autocast on GPUs that support it; on the CPU in fp32."""
+        return self.kind == "cuda" and self.bf16
 
 
 def cpu_threads() -> int:
@@ -62,6 +71,15 @@ def _allowed_cpus(n: int) -> list[int]:
         return list(range(n))
 
 
+def cpu_has_native_bf16() -> bool:
+    """AVX512-BF16 or AMX: bf16 matrix products run in hardware (elsewhere they are emulated
+    and slower than fp32)."""
+    import torch
+
+    checks = (getattr(torch.cpu, "_is_avx512_bf16_supported", None), getattr(torch.cpu, "_is_amx_tile_supported", None))
+    return any(bool(check()) for check in checks if check is not None)
+
+
 def choose_device(prefer_cpu: bool = False) -> Device:
     import torch
 
@@ -69,7 +87,7 @@ def choose_device(prefer_cpu: bool = False) -> Device:
         return Device("cuda", torch.cuda.get_device_name(0), bool(torch.cuda.is_bf16_supported()), cpu_threads())
     threads = training_threads()
     torch.set_num_threads(threads)
-    return Device("cpu", "cpu", False, threads)
+    return Device("cpu", "cpu", cpu_has_native_bf16(), threads)
 
 
 def reset_peak_memory(device: Device) -> None:

@@ -27,7 +27,7 @@ from core.inference.model import from_trained
 from core.inference.scoring import score_examples
 from core.train import data as D
 from core.train.best import KeepBest
-from core.train.config import TrainConfig, training_arguments
+from core.train.config import TrainConfig, training_arguments, uses_bf16
 from core.train.device import Device, choose_device, peak_memory_mb, reset_peak_memory
 from core.train.model import load_model, load_tokenizer
 from core.train.sampler import ShuffledLengthBatches
@@ -273,8 +273,10 @@ def train_examples(
     best_metric = BEST_METRIC[task]
     keep_best = KeepBest(best_metric, config.early_stopping_patience)
 
+    on_progress = getattr(callback, "evaluating", None)  # Reporter's hook: "evaluating k/n"
+
     def dev_scorer(m) -> dict:
-        return score_examples(from_trained(m, tokenizer, task, config.max_length, device), dev)
+        return score_examples(from_trained(m, tokenizer, task, config.max_length, device), dev, on_progress)
 
     callbacks = [c for c in (callback,) if c is not None] + ([keep_best] if dev else [])
     trainer = build_trainer(config, model, tokenizer, task, train_features, out_dir / "trainer", device,
@@ -308,7 +310,7 @@ def train_examples(
         trainable_params=params.trainable, total_params=params.total,
         peak_memory_mb=peak_memory_mb(device), train_seconds=seconds,
         train_samples_per_second=n_samples / seconds if seconds else 0.0,
-        device=device.describe(), steps=output.global_step, config=config, cancelled=cancelled, notes=notes,
+        device=device.describe(uses_bf16(config, device)), steps=output.global_step, config=config, cancelled=cancelled, notes=notes,
     )
 
 

@@ -86,3 +86,13 @@ def test_training_arguments_from_config(tmp_path):
     assert args.eval_strategy == "steps" and args.eval_steps == 3 and args.use_cpu
     no_dev = training_arguments(TrainConfig().resolved(100, "ner"), tmp_path, None, CPU)
     assert no_dev.eval_strategy == "no" and no_dev.max_steps == -1
+
+
+def test_precision_auto_trains_in_bf16_only_where_the_hardware_has_it(tmp_path):
+    from core.train.config import uses_bf16
+
+    native, emulated = Device("cpu", "cpu", True, 2), Device("cpu", "cpu", False, 2)
+    assert uses_bf16(TrainConfig(), native) and not uses_bf16(TrainConfig(), emulated)
+    assert not uses_bf16(TrainConfig(precision="fp32"), native) and uses_bf16(TrainConfig(precision="bf16"), emulated)
+    assert training_arguments(TrainConfig().resolved(10, "ner"), tmp_path, None, native).bf16
+    assert not training_arguments(TrainConfig(precision="fp32").resolved(10, "ner"), tmp_path, None, native).bf16
