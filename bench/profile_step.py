@@ -54,7 +54,7 @@ def setup(changes: dict, device, bf16: bool = False):
     from core.train.trainer import build_trainer
 
     train = read_conll(WNUT / "train.conll", "train")
-    config = TrainConfig(batch_size=16, learning_rate=1e-4, log_every=1000, **changes).resolved(len(train), "ner")
+    config = TrainConfig(batch_size=16, learning_rate=1e-4, log_every=1000, **changes).resolved(len(train), sum(len(ex.tokens) for ex in train))
     scheme = D.LabelScheme("ner", tuple(LABELS))
     set_seed(config.seed)
     tokenizer = load_tokenizer(config)

@@ -93,7 +93,7 @@ def baseline(config, train, scheme, out_dir: Path, pad_to: int | None, device) -
     tok = load_tokenizer(config)
     model = load_model(config, "ner", scheme.id2label)
     features = D.encode(train, tok, scheme, config.max_length)
-    args = training_arguments(config.resolved(len(train), "ner"), out_dir, None, device)
+    args = training_arguments(config.resolved(len(train), sum(len(ex.tokens) for ex in train)), out_dir, None, device)
     assert args.train_sampling_strategy == "random"
     pad = (DataCollatorForTokenClassification(tok, padding="max_length", max_length=pad_to, label_pad_token_id=-100)
            if pad_to else DataCollatorForTokenClassification(tok, label_pad_token_id=-100))

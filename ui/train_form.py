@@ -58,23 +58,24 @@ def _refill_preset_fields() -> None:
         st.session_state.pop(KEY + name, None)
 
 
-def config_form(task: str, n_train: int, completed_runs: list[dict]) -> tuple[TrainConfig | None, str | None]:
+def config_form(task: str, n_train: int, n_words: int,
+                completed_runs: list[dict]) -> tuple[TrainConfig | None, str | None]:
     """All TrainConfig fields as widgets; returns (config, None) or (None, error message).
-    ``n_train``: labelled train samples, from which the preset picks its values."""
+    ``n_train``, ``n_words``: labelled train samples and their words, which the preset sizes by."""
     fields = {f["name"]: f for f in form_fields()}
     values: dict = {"model": _widget(fields["model"], st)}
     left, right = st.columns(2)
     values["preset"] = _widget(fields["preset"], left, on_change=_refill_preset_fields)
     values["strategy"] = _widget(fields["strategy"], right, on_change=_refill_preset_fields)
     with st.container(key="preset_summary"):
-        st.caption(describe(values["preset"], values["strategy"], n_train, task))
+        st.caption(describe(values["preset"], values["strategy"], n_train, n_words))
     specific = [f for f in fields.values() if f.get("only_for") and _applies(f, task, values["strategy"])]
     if specific:
         columns = st.columns(max(len(specific), BASIC_COLUMNS))
         for i, f in enumerate(specific):
             values[f["name"]] = _widget(f, columns[i])
     with st.expander("Advanced settings (the preset fills the schedule)"):
-        chosen = preset_values(values["preset"], values["strategy"], n_train, task)
+        chosen = preset_values(values["preset"], values["strategy"], n_train, n_words)
         groups = [[f for f in fields.values() if f["group"] == group and _applies(f, task, values["strategy"])]
                   for group in ("schedule", "advanced")]
         for group in groups:

@@ -125,16 +125,16 @@ class TrainConfig:
         """The learning rate this run trains with: the one set, else the preset's for the strategy."""
         if self.learning_rate is not None:
             return self.learning_rate
-        return preset_values(self.preset, self.strategy, 0, "ner")["learning_rate"]
+        return preset_values(self.preset, self.strategy, 0, 0)["learning_rate"]
 
     @property
     def is_resolved(self) -> bool:
         return all(getattr(self, name) is not None for name in PRESET_FIELDS)
 
-    def resolved(self, n_train: int, task: str) -> TrainConfig:
-        """Every field left to the preset (None) filled with its choice for ``n_train`` training
-        samples, this strategy and task; fields set by hand stay as they are."""
-        chosen = preset_values(self.preset, self.strategy, n_train, task, self.batch_size * self.grad_accum,
+    def resolved(self, n_train: int, n_words: int) -> TrainConfig:
+        """Every field left to the preset (None) filled with its choice for a train split of
+        ``n_train`` samples and ``n_words`` words and this strategy; fields set by hand stay."""
+        chosen = preset_values(self.preset, self.strategy, n_train, n_words, self.batch_size * self.grad_accum,
                                self.max_steps)
         return self.replace(**{k: v for k, v in chosen.items() if getattr(self, k) is None})
 
@@ -236,7 +236,7 @@ def training_arguments(
 
     if not config.is_resolved:
         missing = [name for name in PRESET_FIELDS if getattr(config, name) is None]
-        raise ValueError(f"{', '.join(missing)} left to the preset: call config.resolved(n_train, task) "
+        raise ValueError(f"{', '.join(missing)} left to the preset: call config.resolved(n_train, n_words) "
                          "before building TrainingArguments")
     evaluate = best_metric is not None
     if not evaluate:

@@ -261,7 +261,7 @@ def train_examples(
         extra = D.mention_swap(train, config.mention_swap, config.seed)
         notes.append(f"mention swap added {len(extra)} augmented samples")
         train = train + extra
-    config = config.resolved(len(train), task)
+    config = config.resolved(len(train), sum(len(ex.tokens) for ex in train))
 
     source = config.replace(model=str(init_from)) if init_from else config
     set_seed(config.seed)

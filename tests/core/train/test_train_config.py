@@ -76,7 +76,7 @@ def test_form_fields_carry_help_and_bounds():
 
 def test_training_arguments_from_config(tmp_path):
     config = TrainConfig(strategy="bitfit", epochs=2, max_steps=7, batch_size=4, grad_accum=2, warmup_ratio=0.2,
-                         scheduler="cosine", seed=5, eval_steps=3, learning_rate=1e-3).resolved(100, "ner")
+                         scheduler="cosine", seed=5, eval_steps=3, learning_rate=1e-3).resolved(100, 10 * 100)
     args = training_arguments(config, tmp_path, "f1", CPU)
     assert args.learning_rate == 1e-3 and args.max_steps == 7 and args.per_device_train_batch_size == 4
     assert args.gradient_accumulation_steps == 2 and args.seed == 5 and args.warmup_steps == 0.2
@@ -84,7 +84,7 @@ def test_training_arguments_from_config(tmp_path):
     # The best weights are kept in memory (core.train.best), so nothing is written while training.
     assert args.metric_for_best_model == "eval_f1" and args.save_strategy == "no" and not args.load_best_model_at_end
     assert args.eval_strategy == "steps" and args.eval_steps == 3 and args.use_cpu
-    no_dev = training_arguments(TrainConfig().resolved(100, "ner"), tmp_path, None, CPU)
+    no_dev = training_arguments(TrainConfig().resolved(100, 10 * 100), tmp_path, None, CPU)
     assert no_dev.eval_strategy == "no" and no_dev.max_steps == -1
 
 
@@ -94,5 +94,5 @@ def test_precision_auto_trains_in_bf16_only_where_the_hardware_has_it(tmp_path):
     native, emulated = Device("cpu", "cpu", True, 2), Device("cpu", "cpu", False, 2)
     assert uses_bf16(TrainConfig(), native) and not uses_bf16(TrainConfig(), emulated)
     assert not uses_bf16(TrainConfig(precision="fp32"), native) and uses_bf16(TrainConfig(precision="bf16"), emulated)
-    assert training_arguments(TrainConfig().resolved(10, "ner"), tmp_path, None, native).bf16
-    assert not training_arguments(TrainConfig(precision="fp32").resolved(10, "ner"), tmp_path, None, native).bf16
+    assert training_arguments(TrainConfig().resolved(10, 10 * 10), tmp_path, None, native).bf16
+    assert not training_arguments(TrainConfig(precision="fp32").resolved(10, 10 * 10), tmp_path, None, native).bf16

@@ -101,7 +101,7 @@ def test_training_batches_hold_samples_of_similar_length(tiny_model, tmp_path):
     from core.train.model import load_model, load_tokenizer
     from core.train.trainer import TagtuneTrainer, collator
 
-    config = quick(tiny_model, batch_size=4).resolved(40, "ner")
+    config = quick(tiny_model, batch_size=4).resolved(40, 10 * 40)
     scheme = D.LabelScheme("ner", ("PER", "LOC"))
     tokenizer = load_tokenizer(config)
     features = D.encode(ner_examples(40), tokenizer, scheme, config.max_length)
@@ -123,7 +123,7 @@ def test_ner_training_loss_weighs_every_labelled_token_alike(tiny_model, tmp_pat
     from core.train.model import load_model, load_tokenizer
     from core.train.trainer import TagtuneTrainer, collator, labelled_tokens_per_batch
 
-    config = quick(tiny_model, batch_size=4).resolved(10, "ner")
+    config = quick(tiny_model, batch_size=4).resolved(10, 10 * 10)
     scheme = D.LabelScheme("ner", ("PER", "LOC"))
     tokenizer = load_tokenizer(config)
     features = D.encode(ner_examples(10), tokenizer, scheme, config.max_length)
@@ -174,7 +174,7 @@ def first_step_gradient(tiny_model, tmp_path, task, examples, labels, batch_size
     from core.train.trainer import build_trainer
 
     config = quick(tiny_model, max_steps=1, batch_size=batch_size, grad_accum=grad_accum, dropout=0.0,
-                   warmup_ratio=0.0).resolved(len(examples), task)
+                   warmup_ratio=0.0).resolved(len(examples), sum(len(ex.tokens) for ex in examples))
     scheme = D.LabelScheme(task, tuple(labels))
     tokenizer = load_tokenizer(config)
     features = D.encode(examples, tokenizer, scheme, config.max_length)
