@@ -2,8 +2,9 @@
 its size adapts to its lengths (many short tweets, few long reviews)."""
 from __future__ import annotations
 
-# Padded subword tokens per batch. On a 2-core CPU, MiniLM's throughput is flat from about
-# 2,000 to 8,000 tokens per batch and drops below 1,000 (bench/inference_throughput.py).
+# Padded subword tokens per batch: 128 tweets or 16 windows of 256, a few MB of activations per
+# MiniLM layer. On the shared 2-core machine 1,024-16,384 measured within the load's noise of
+# each other (bench/inference_throughput.py --max-tokens N measures another value).
 DEFAULT_MAX_TOKENS = 4096
 MAX_BATCH = 256  # windows per batch, whatever their length
 
