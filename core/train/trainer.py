@@ -14,10 +14,10 @@ import json
 import logging
 import shutil
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from transformers import Trainer, TrainerCallback, set_seed
 from transformers.trainer_utils import speed_metrics
@@ -214,14 +214,20 @@ def build_trainer(config: TrainConfig, model, tokenizer, task: str, train_featur
 
 
 def balanced_weights(features: list[dict], num_labels: int) -> torch.Tensor:
-    """Inverse-frequency class weights, n / (K * count) as scikit-learn's "balanced" (a category
-    absent from train weighs 1); for multilabel targets, each label's negatives / positives."""
+    """scikit-learn's "balanced" class weights, n / (K x count), for single-label targets (a
+    category absent from train weighs 1); for multilabel targets, each label's positive weight
+    negatives / positives (BCE's pos_weight)."""
+    from sklearn.utils.class_weight import compute_class_weight
+
     labels = [f["labels"] for f in features]
-    if labels and isinstance(labels[0], list):  # multilabel
+    if labels and isinstance(labels[0], list):  # multilabel: (n, K) 0/1 targets
         pos = torch.tensor(labels, dtype=torch.float).sum(dim=0)
         return torch.where(pos > 0, (len(labels) - pos) / pos.clamp(min=1), torch.ones_like(pos))
-    counts = Counter(int(l) for l in labels)
-    return torch.tensor([len(labels) / (num_labels * counts[k]) if counts[k] else 1.0 for k in range(num_labels)])
+    present = np.unique(labels)
+    weights = torch.ones(num_labels)
+    weights[torch.as_tensor(present)] = torch.as_tensor(
+        compute_class_weight("balanced", classes=present, y=labels) * len(present) / num_labels, dtype=torch.float)
+    return weights
 
 
 def train_examples(

@@ -199,3 +199,34 @@ def test_two_micro_batches_with_grad_accum_2_give_the_gradient_of_one_step_on_th
     for name, grad in union.items():
         assert grad.abs().sum() > 0 or accumulated[name].abs().sum() == 0
         torch.testing.assert_close(accumulated[name], grad, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_balanced_class_weights_are_inverse_frequencies():
+    from core.train.trainer import balanced_weights
+
+    # 6 of class 0, 2 of class 1, none of class 2: n / (K x count), and 1 for an absent class.
+    weights = balanced_weights([{"labels": 0}] * 6 + [{"labels": 1}] * 2, 3)
+    torch.testing.assert_close(weights, torch.tensor([8 / 18, 8 / 6, 1.0]))
+    multi = balanced_weights([{"labels": [1.0, 0.0]}, {"labels": [1.0, 1.0]}, {"labels": [0.0, 0.0]}], 2)
+    torch.testing.assert_close(multi, torch.tensor([0.5, 2.0]))  # negatives / positives per label
+
+
+def test_the_head_learns_head_lr_factor_times_faster_than_the_encoder(tiny_model, tmp_path):
+    from core.train.device import Device
+    from core.train.model import load_model, load_tokenizer
+    from core.train.trainer import build_trainer
+
+    config = quick(tiny_model, learning_rate=1e-4, head_lr_factor=10.0).resolved(8, 80)
+    scheme = D.LabelScheme("ner", ("PER", "LOC"))
+    tokenizer = load_tokenizer(config)
+    model = load_model(config, "ner", scheme.id2label)
+    features = D.encode(ner_examples(8), tokenizer, scheme, config.max_length)
+    optimizer = build_trainer(config, model, tokenizer, "ner", features, tmp_path, Device("cpu", "cpu", False, 1)
+                              ).create_optimizer()
+    rate = {id(p): g["lr"] for g in optimizer.param_groups for p in g["params"]}
+    decay = {id(p): g["weight_decay"] for g in optimizer.param_groups for p in g["params"]}
+    named = dict(model.named_parameters())
+    assert rate[id(named["classifier.weight"])] == pytest.approx(1e-3)
+    assert rate[id(named["bert.encoder.layer.0.attention.self.query.weight"])] == pytest.approx(1e-4)
+    assert decay[id(named["classifier.bias"])] == 0.0 and decay[id(named["classifier.weight"])] == 0.01
+    assert len(rate) == sum(1 for p in model.parameters() if p.requires_grad)
