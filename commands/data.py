@@ -23,6 +23,10 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     create.set_defaults(handler=create_project)
     listing = psub.add_parser("list", parents=[common], help="list projects")
     listing.set_defaults(handler=list_projects)
+    bundle = psub.add_parser("import", parents=[common], help="create a project from a .tagtune bundle")
+    bundle.add_argument("file")
+    bundle.add_argument("--name", help="project name (default: the name in the bundle)")
+    bundle.set_defaults(handler=import_bundle)
 
     imp = sub.add_parser("import", parents=[common], help="import a data file into a project (all or nothing)")
     imp.add_argument("name")
@@ -32,6 +36,12 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     imp.add_argument("--text-column", help="csv/tsv/jsonl: the column with the text (default: text)")
     imp.add_argument("--label-column", help="csv/tsv/jsonl: the column with the label(s) (default: label)")
     imp.add_argument("--skip-invalid", action="store_true", help="import the valid samples, report the bad lines")
+    imp.add_argument("--tag-names", help="Hugging Face class ids -> names: A,B,C in id order, or dataset_info.json")
+    imp.add_argument("--duplicates", choices=importer.DUPLICATES, default="keep",
+                     help="samples whose normalised text is already in the project or earlier in the file "
+                          "(default: keep; the report counts them)")
+    imp.add_argument("--decode-entities", action=argparse.BooleanOptionalAction, default=None,
+                     help="decode HTML entities (&amp; -> &) in texts; remembered per project (default: off)")
     imp.set_defaults(handler=import_file)
 
     exp = sub.add_parser("export", parents=[common], help="export a project's samples and annotations")
@@ -75,10 +85,26 @@ def import_file(args) -> dict:
     request = importer.ImportRequest(
         project=args.name, filename=args.file, fmt=args.format, split=args.split,
         text_column=args.text_column, label_column=args.label_column, skip_invalid=args.skip_invalid,
+        tag_names=importer.tag_names(args.tag_names), duplicates=args.duplicates, decode_entities=args.decode_entities,
     )
     report = importer.import_path(request, args.file)
     if report["errors"] and report["imported"] == 0:
         raise CommandFailed(importer.failure_reason(report), report)
+    return report
+
+
+def import_bundle(args) -> dict:
+    from pathlib import Path
+
+    from core.data.bundle import import_bundle as load
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UserError(f"no file at {args.file!r}: expected a .tagtune bundle; check the path")
+    report = load(path.read_bytes(), args.name)
+    if report["errors"]:
+        first = report["errors"][0]
+        raise CommandFailed(f"nothing imported: line {first['line']}: {first['message']}", report)
     return report
 
 

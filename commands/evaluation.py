@@ -42,7 +42,8 @@ def evaluate_cmd(args) -> dict:
 
     ev = evaluate(sessions(), args.run_id, args.split, refresh=args.refresh)
     res = result(ev, strict=args.strict)
-    out = {"run_id": ev["run_id"], "split": ev["split"], "task": ev["task"], "n": ev["n"]}
+    out = {"run_id": ev["run_id"], "split": ev["split"], "task": ev["task"], "n": ev["n"],
+           "sample_fingerprint": ev["sample_fingerprint"]}
     if ev["task"] == "ner":
         rep = res["report"]
         errors = {k: v for k, v in res["errors"].items() if k != "items" or args.errors}

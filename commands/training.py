@@ -36,6 +36,12 @@ def register(sub, common) -> None:
 
     runs = sub.add_parser("runs", parents=[common], help="list a project's runs with status and headline metric")
     runs.add_argument("name", help="project name")
+    runs.add_argument("--compare", default=None, metavar="ID,ID",
+                      help="compare these runs on --split; flags scores that cover different samples")
+    runs.add_argument("--split", default="test", choices=("train", "dev", "test"), help="split to compare on")
+    runs.add_argument("--same-samples", action="store_true",
+                      help="with --compare: first score the runs on the same samples (the ICL runs' samples, "
+                           "else the whole split), in the foreground")
     runs.set_defaults(handler=cmd_runs)
 
     cancel = sub.add_parser("cancel", parents=[common], help="cancel a queued or running run")
@@ -99,11 +105,54 @@ def cmd_runs(args) -> dict:
     from core.base.store import sessions
     from core.runs.summary import project_runs
 
+    if args.compare is not None:
+        return _compare(args)
+    if args.same_samples:
+        raise UserError("--same-samples needs runs to compare: add --compare ID,ID")
     with sessions().begin() as s:
         rows = project_runs(s, args.name)
-    keys = ("id", "kind", "name", "status", "strategy", "model", "metric", "value", "split", "trainable_params",
-            "labels_used", "wall_seconds", "peak_memory_mb", "checkpoint", "error")
+    keys = ("id", "kind", "name", "status", "strategy", "model", "metric", "value", "split", "n",
+            "sample_fingerprint", "test_value", "test_n", "trainable_params", "labels_used", "wall_seconds",
+            "peak_memory_mb", "checkpoint", "error")
     return {"project": args.name, "runs": [{k: r[k] for k in keys} for r in rows]}
+
+
+def _compare(args) -> dict:
+    from dataclasses import asdict
+
+    from core.base.store import sessions
+    from core.runs import compare
+    from core.runs.worker import run_foreground
+    from db import projects as project_repo
+    from db import runs as run_repo
+
+    try:
+        run_ids = [int(x) for x in args.compare.split(",") if x.strip()]
+    except ValueError:
+        raise UserError(f"--compare expects run ids separated by commas (e.g. 3,5), found {args.compare!r}") from None
+    S = sessions()
+    with S.begin() as s:
+        project = project_repo.get_project(s, args.name)
+        foreign = [i for i in run_ids if run_repo.get_run(s, i).project_id != project.id]
+        if foreign:
+            raise UserError(f"runs {foreign} are not runs of project {args.name!r}: list its runs with "
+                            f"`cli.py runs {args.name}`")
+    out: dict = {"project": args.name}
+    if args.same_samples:
+        with S.begin() as s:
+            plan, jobs = compare.queue_same_samples(s, run_ids, args.split, status="running")
+        failed = []
+        for job_id in jobs:
+            if run_foreground(job_id, "evaluate") != "completed":
+                with S.begin() as s:
+                    failed.append(f"job {job_id}: {run_repo.get_run(s, job_id).error}")
+        if failed:
+            raise UserError("scoring on the same samples failed: " + "; ".join(failed))
+        out["scored"] = {"samples": plan.note, "jobs": jobs}
+    with S.begin() as s:
+        result = compare.compare(s, run_ids, args.split)
+    out.update(asdict(result))
+    return out
 
 
 def cmd_cancel(args) -> dict:

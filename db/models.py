@@ -37,6 +37,8 @@ class Project(Base):
     multilabel: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(20), default="en")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Import choices remembered per project, e.g. {"decode_entities": true} (&amp; -> &).
+    import_options: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     labels: Mapped[list[Label]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="Label.position"
@@ -125,10 +127,17 @@ class Annotation(Base):
     label: Mapped[Label] = relationship()
 
 
+# Every kind of run the worker executes (core.runs.jobs maps each to its handler and lane).
+RUN_KINDS = ("finetune", "icl", "preannotate", "learning_curve", "evaluate", "label_errors", "icl_preview",
+             "attribution", "export_model")
+
+
 class Run(Base):
     __tablename__ = "runs"
     __table_args__ = (
-        CheckConstraint("kind IN ('finetune', 'icl', 'preannotate', 'learning_curve')", name="ck_runs_kind"),
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in RUN_KINDS)})", name="ck_runs_kind"),
+        CheckConstraint("phase_progress IS NULL OR (phase_progress >= 0 AND phase_progress <= 1)",
+                        name="ck_runs_phase_progress"),
         CheckConstraint(
             "status IN ('queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted')",
             name="ck_runs_status",
@@ -149,6 +158,11 @@ class Run(Base):
     device: Mapped[str | None] = mapped_column(String(100), nullable=True)
     pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
+    # What the run is doing now ("training", "evaluating 2/3", "exporting") and how far that phase
+    # is, so a page can show a moving bar and an ETA for phases that are not training steps.
+    phase: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    phase_progress: Mapped[float | None] = mapped_column(Float, nullable=True)
+    phase_started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     total_steps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     trainable_params: Mapped[int | None] = mapped_column(Integer, nullable=True)
     total_params: Mapped[int | None] = mapped_column(Integer, nullable=True)

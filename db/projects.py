@@ -1,6 +1,7 @@
 """Repository functions for projects and labels. Session first; never commit."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -8,6 +9,11 @@ from sqlalchemy.orm import Session
 
 from db.errors import AlreadyExists, NotFound
 from db.models import Label, Project
+
+LABEL_MAX = 100  # labels.name is String(100)
+# `|` joins multi-labels in CSV, tab and line breaks end CoNLL/TSV columns and rows.
+_LABEL_FORBIDDEN = re.compile("[|\t\n\r\x00-\x1f\x7f\u2028\u2029]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Tableau-like palette: distinguishable, readable with dark text.
 PALETTE = (
@@ -84,6 +90,9 @@ def ensure_labels(session: Session, project: Project, specs: list[LabelSpec]) ->
         name = spec.name.strip()
         if not name:
             raise ValueError("expected a label name, found an empty one; remove the empty entry")
+        problem = label_problem(name)
+        if problem:
+            raise ValueError(problem)
         if name in existing:
             continue
         label = Label(
@@ -127,6 +136,25 @@ def update_labels(session: Session, project: Project, specs: list[LabelSpec]) ->
         label.description = spec.description
     session.flush()
     return labels_of(session, project)
+
+
+def set_import_option(session: Session, project: Project, key: str, value) -> None:
+    """Remember an import choice for the project (e.g. decode_entities)."""
+    project.import_options = {**(project.import_options or {}), key: value}
+    session.flush()
+
+
+def label_problem(name: str) -> str | None:
+    """Why a label name cannot be stored and exported (length, characters), or None."""
+    if len(name) > LABEL_MAX:
+        return f"label {name[:40]!r}… has {len(name)} characters: expected at most {LABEL_MAX}; shorten it"
+    bad = _LABEL_FORBIDDEN.search(name)
+    if bad:
+        return (f"label {name[:200]!r} contains {bad.group()!r}, which CSV/CoNLL exports cannot carry "
+                "(no |, tab, line break or control character); rename the label")
+    if _SURROGATE.search(name):
+        return f"label {name[:200]!r} holds a lone surrogate (half of a broken character); fix the label"
+    return None
 
 
 def delete_label(session: Session, project: Project, name: str) -> None:

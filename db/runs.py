@@ -158,3 +158,15 @@ def duration(run: Run) -> float | None:
         return None
     end: datetime = run.finished_at or utcnow()
     return (end - run.started_at).total_seconds()
+
+
+def prediction_ids(session: Session, run_id: int) -> dict[int, int]:
+    """{sample id: prediction id} of a run's stored predictions, without loading their outputs."""
+    rows = session.execute(select(Prediction.sample_id, Prediction.id).where(Prediction.run_id == run_id))
+    return {int(sample_id): int(pid) for sample_id, pid in rows}
+
+
+def jobs_of(session: Session, parent_run_id: int, kind: str) -> list[Run]:
+    """Runs of ``kind`` started for ``parent_run_id`` (evaluations of a run, its exports, ...), newest first."""
+    query = select(Run).where(Run.parent_run_id == parent_run_id, Run.kind == kind).order_by(Run.id.desc())
+    return list(session.scalars(query))

@@ -4,8 +4,9 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, Text, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.errors import Conflict, NotFound
@@ -25,6 +26,13 @@ class NewSample:
     spans: list[SpanRow] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    # Who labelled it, when and how long (from the file); None: the import's annotator, now.
+    annotator: str | None = None
+    annotated_at: datetime | None = None
+    seconds: float = 0.0
+    priority: float = 0.0
+    # Every annotation with its own source/annotator/time (project bundles); replaces spans/categories.
+    annotations: list[dict] | None = None
 
 
 @dataclass
@@ -41,6 +49,9 @@ class LabeledSample:
     spans: list[SpanRow]
     categories: list[str]
     confidence: float | None = None
+    annotator: str | None = None
+    annotated_at: str | None = None  # ISO 8601, UTC: the newest annotation, else the last save
+    seconds: float = 0.0
 
 
 def add_samples(
@@ -74,21 +85,29 @@ def _insert_chunk(session, project_id, chunk, label_ids, source, annotator) -> i
             "split": s.split,
             "status": s.status,
             "meta": s.meta,
-            "priority": 0.0,
-            "seconds_spent": 0.0,
+            "priority": s.priority,
+            "seconds_spent": s.seconds,
             "version": 1,
-            "updated_at": now,
-            "annotator": annotator if s.status == "labeled" else None,
+            "updated_at": s.annotated_at or now,
+            "annotator": (s.annotator or annotator) if s.status != "unlabeled" else s.annotator,
         }
         for s in chunk
     ]
     ids = _insert_returning_ids(session, rows)
     ann_rows = []
     for sample_id, s in zip(ids, chunk):
+        if s.annotations is not None:
+            ann_rows += [
+                _ann(sample_id, label_ids[a["label"]], a.get("start"), a.get("end"), a["source"], a.get("annotator"),
+                     a.get("created_at") or now, a.get("confidence"), None, a.get("seconds") or 0.0)
+                for a in s.annotations
+            ]
+            continue
+        who, when = s.annotator or annotator, s.annotated_at or now
         for start, end, label in s.spans:
-            ann_rows.append(_ann(sample_id, label_ids[label], start, end, source, annotator, now))
+            ann_rows.append(_ann(sample_id, label_ids[label], start, end, source, who, when, seconds=s.seconds))
         for label in s.categories:
-            ann_rows.append(_ann(sample_id, label_ids[label], None, None, source, annotator, now))
+            ann_rows.append(_ann(sample_id, label_ids[label], None, None, source, who, when, seconds=s.seconds))
     if ann_rows:
         session.execute(insert(Annotation.__table__), ann_rows)
     return len(ids)
@@ -160,7 +179,8 @@ def iter_labeled(
 ) -> Iterator[LabeledSample]:
     """Samples in id order with their annotations of ``source``, streamed in batches."""
     query = select(
-        Sample.id, Sample.text, Sample.tokens, Sample.split, Sample.status, Sample.meta, Sample.version
+        Sample.id, Sample.text, Sample.tokens, Sample.split, Sample.status, Sample.meta, Sample.version,
+        Sample.annotator, Sample.updated_at, Sample.seconds_spent,
     ).where(Sample.project_id == project.id)
     if splits is not None:
         query = query.where(Sample.split.in_(list(splits)))
@@ -176,7 +196,8 @@ def iter_labeled(
         ids = [r.id for r in rows]
         anns: dict[int, list] = {i: [] for i in ids}
         for a in session.execute(
-            select(Annotation.sample_id, Annotation.start_char, Annotation.end_char, Label.name, Annotation.confidence)
+            select(Annotation.sample_id, Annotation.start_char, Annotation.end_char, Label.name, Annotation.confidence,
+                   Annotation.created_at)
             .join(Label, Label.id == Annotation.label_id)
             .where(Annotation.sample_id.in_(ids), Annotation.source == source)
             .order_by(Annotation.sample_id, Annotation.start_char, Annotation.id)
@@ -186,9 +207,13 @@ def iter_labeled(
             spans = [(a.start_char, a.end_char, a.name) for a in anns[r.id] if a.start_char is not None]
             cats = [a.name for a in anns[r.id] if a.start_char is None]
             confs = [a.confidence for a in anns[r.id] if a.confidence is not None]
+            when = max((a.created_at for a in anns[r.id]), default=None)
+            if when is None and r.status != "unlabeled":
+                when = r.updated_at
             yield LabeledSample(
                 r.id, r.text, r.tokens, r.split, r.status, r.meta or {}, r.version, spans, cats,
-                min(confs) if confs else None,
+                min(confs) if confs else None, r.annotator, when.isoformat() if when else None,
+                r.seconds_spent or 0.0,
             )
         last_id = ids[-1]
 
@@ -392,3 +417,44 @@ def replace_suggestions(
         session.execute(insert(Annotation), rows)
 
 
+
+
+def labeled_versions(
+    session: Session, project: Project, splits: Iterable[str], sample_ids: Iterable[int] | None = None
+) -> list[tuple[int, int]]:
+    """(id, version) of the labelled samples of ``splits`` in id order: one indexed query, enough
+    to tell whether anything a cached score depends on has changed (a relabel bumps the version)."""
+    query = select(Sample.id, Sample.version).where(
+        Sample.project_id == project.id, Sample.split.in_(list(splits)), Sample.status == "labeled"
+    )
+    if sample_ids is not None:
+        query = query.where(Sample.id.in_(list(sample_ids)))
+    return [(int(i), int(v)) for i, v in session.execute(query.order_by(Sample.id))]
+
+
+def iter_for_bundle(session: Session, project: Project, batch: int = 5000) -> Iterator[tuple]:
+    """Every sample in id order (a row of its columns) with all its annotations (every source,
+    rows with the label name): what a project bundle carries. Plain rows, no ORM objects."""
+    # tokens and meta as the JSON text the database holds: a bundle writes them as they are
+    columns = (Sample.id, Sample.text, cast(Sample.tokens, Text).label("tokens_json"), Sample.split, Sample.status,
+               cast(Sample.meta, Text).label("meta_json"), Sample.priority, Sample.annotator, Sample.seconds_spent,
+               Sample.updated_at)
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(*columns).where(Sample.project_id == project.id, Sample.id > last_id).order_by(Sample.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        ids = [r.id for r in rows]
+        anns: dict[int, list] = {i: [] for i in ids}
+        for a in session.execute(
+            select(Annotation.sample_id, Label.name, Annotation.start_char, Annotation.end_char, Annotation.source,
+                   Annotation.annotator, Annotation.created_at, Annotation.seconds, Annotation.confidence)
+            .join(Label, Label.id == Annotation.label_id)
+            .where(Annotation.sample_id.in_(ids)).order_by(Annotation.sample_id, Annotation.id)
+        ):
+            anns[a.sample_id].append(a)
+        for r in rows:
+            yield r, anns[r.id]
+        last_id = ids[-1]

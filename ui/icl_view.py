@@ -1,5 +1,6 @@
 """Widgets of the In-context page: the IclConfig form, the prompt preview, one-sample output,
-and the live view of an ICL run. Logic stays in core.icl; this file only draws."""
+and the live view of an ICL run. Logic stays in core.icl (the LM loads only in the worker);
+this file only draws."""
 from __future__ import annotations
 
 import html
@@ -8,12 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from core.icl.config import DEFAULT_EXAMPLE, DEFAULT_INSTRUCTION, IclConfig
-from core.icl.infer import IclPrediction, IclPredictor
-from core.icl.lm import load_lm
 from core.base.store import sessions
 from core.runs.summary import curves, run_row
 from db import projects as project_repo
 from db import runs as run_repo
+from ui.run_live import progress_bar
 
 REFRESH_SECONDS = 2.0
 ACTIVE = ("queued", "running")
@@ -54,37 +54,31 @@ def config_form(task: str, descriptions: dict[str, str]) -> tuple[IclConfig | No
     return config, None
 
 
-def predictor(config: IclConfig, labels: list[str], pool, project_id: int, multilabel: bool) -> IclPredictor:
-    """Load the LM with a progress bar (seconds once converted; the first GGUF load takes longer)."""
-    bar = st.progress(0.0, text="loading the language model…")
-    lm = load_lm(config.lm, lambda f, message: bar.progress(min(f, 1.0), text=message))
-    bar.empty()
-    return IclPredictor(config, labels, pool, project_id, multilabel, lm=lm)
-
-
-def prompt_preview(prompt: str, demos) -> None:
-    st.caption(f"{len(demos)} demonstration(s): sample ids {', '.join(str(d.id) for d in demos) or '—'}")
+def prompt_preview(prompt: str, demo_ids: list[int]) -> None:
+    st.caption(f"{len(demo_ids)} demonstration(s): sample ids {', '.join(map(str, demo_ids)) or '—'}")
     with st.container(key="icl_prompt"):
         st.code(prompt, language=None, wrap_lines=True)
 
 
-def output_view(example, pred: IclPrediction) -> None:
+def output_view(example, pred: dict) -> None:
+    """One sample's ICL answer as stored by a preview job: raw output, parsed prediction, drops."""
+    output = pred["output"]
     raw_col, parsed_col = st.columns(2)
     with raw_col.container(key="icl_raw"):
         st.markdown("**Raw output**")
-        st.code(pred.raw or "(empty)", language=None, wrap_lines=True)
-        st.caption(f"{pred.seconds:.2f} s")
+        st.code(pred["raw"] or "(empty)", language=None, wrap_lines=True)
+        st.caption(f"{pred['seconds']:.2f} s")
     with parsed_col.container(key="icl_parsed"):
         st.markdown("**Parsed prediction**")
-        if "categories" in pred.output:
-            st.markdown(f"Predicted: **{', '.join(pred.output['categories'])}** · gold: {', '.join(example.categories) or '—'}")
-            st.bar_chart(pd.Series(pred.output["scores"], name="probability"))
+        if "categories" in output:
+            st.markdown(f"Predicted: **{', '.join(output['categories'])}** · gold: {', '.join(example.categories) or '—'}")
+            st.bar_chart(pd.Series(output["scores"], name="probability"))
         else:
-            st.markdown(highlight(example.text, pred.output["spans"]), unsafe_allow_html=True)
+            st.markdown(highlight(example.text, output["spans"]), unsafe_allow_html=True)
             st.caption("gold: " + ("; ".join(f"{s.label}: {example.text[s.start:s.end]}" for s in example.spans) or "none"))
-            for label, mention in pred.dropped:
+            for label, mention in pred.get("dropped", []):
                 st.warning(f"dropped (not in the text): {label}: {mention}")
-            for kind, mention in pred.unknown:
+            for kind, mention in pred.get("unknown", []):
                 st.info(f"ignored (unknown type {kind!r}): {mention}")
 
 
@@ -114,8 +108,7 @@ def live_icl_run(run_id: int) -> None:
         with st.container(key="icl_run_status"):
             st.markdown(f"**Run #{row['id']}** · {row['name']} · `{row['status']}`")
             speed = series.get("seconds_per_sample", [])
-            st.progress(min(max(row["progress"] or 0.0, 0.0), 1.0),
-                        text=f"{row['progress'] or 0:.0%}" + (f" · {speed[-1][1]:.2f} s/sample" if speed else ""))
+            progress_bar(row, f" · {speed[-1][1]:.2f} s/sample" if speed else "")
             if row["error"]:
                 st.error(row["error"])
             if row["status"] == "completed":

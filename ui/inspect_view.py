@@ -6,7 +6,11 @@ import html
 import pandas as pd
 import streamlit as st
 
+from core.base.errors import UserError
+from core.base.store import sessions
+from core.interpret import attribution_job
 from core.interpret.inspection import SampleView
+from ui.run_live import start_worker, watch_job
 
 CSS = """
 <style>
@@ -102,23 +106,30 @@ def attribution_html(words: list[dict]) -> str:
     return f'<div class="tt-text">{" ".join(parts)}</div>'
 
 
-def attributions(explain, view: SampleView) -> None:
-    """Pick a word (NER) and explain its predicted label with integrated gradients."""
+def attributions(run_id: int, view: SampleView) -> None:
+    """Pick a word (NER) and explain its predicted label with integrated gradients, computed by
+    an ``attribution`` job (the same settings are computed once and kept)."""
     words = [view.text[s:e] for s, e in view.tokens]
     word = None
     if view.task == "ner":
         word = st.selectbox("Explain the label of", range(len(words)), format_func=lambda i: f"{i}: {words[i]}",
                             key="attr_word")
     steps = st.select_slider("Integration steps", [16, 32, 64, 128], value=64, key="attr_steps")
-    # Kept across reruns (other widgets on the page) until the sample, word or steps change.
-    wanted = (view.sample_id, word, steps)
+    wanted = (run_id, view.sample_id, word, steps)
     if st.button("Compute attributions", key="attr_go"):
-        with st.spinner("Integrating gradients…"):
-            st.session_state["attr_result"] = (wanted, explain(word, steps))
-    kept = st.session_state.get("attr_result")
+        try:
+            with sessions().begin() as s:
+                st.session_state["attr_job"] = (wanted, attribution_job.queue(s, run_id, view.sample_id, word, steps).id)
+            start_worker()
+        except UserError as exc:
+            st.error(str(exc))
+    kept = st.session_state.get("attr_job")
     if not kept or kept[0] != wanted:
         return
-    out = kept[1]
+    job = watch_job(kept[1], "Integrating gradients", key="attributions")
+    if job["status"] != "completed":
+        return
+    out = job["metrics"]
     target = f"'{words[word]}' → {out['target_label']}" if word is not None else out["target_label"]
     st.markdown(f"Attributions for **{html.escape(target)}** "
                 f"(p = {out['prediction']:.3f}, baseline p = {out['baseline_prediction']:.3f})")

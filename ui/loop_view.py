@@ -1,5 +1,5 @@
 """Model-in-the-loop parts of the Evaluate page: pre-annotation passes, the learning curve,
-likely label errors. Runs are queued for the worker; this only reads their rows."""
+likely label errors. Each is a job queued for the worker; this only reads their rows."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -8,11 +8,15 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.labeling.active import AGGREGATES, ORDERS
 from core.base.errors import UserError
 from core.base.store import sessions
+from core.labeling import label_errors
+from core.labeling.active import AGGREGATES, ORDERS
+from core.runs.summary import eta_seconds
+from core.train import learning_curve
 from db import projects as project_repo
 from db import runs as run_repo
+from ui.run_live import start_worker, watch_job
 
 
 def _is_finetune(run_id: int) -> bool:
@@ -23,11 +27,13 @@ def _is_finetune(run_id: int) -> bool:
 def _recent(project: str, kind: str, limit: int = 5) -> list[dict]:
     with sessions().begin() as s:
         runs = run_repo.list_runs(s, project_repo.get_project(s, project), kinds=[kind])[:limit]
-        return [
-            {"run": r.id, "status": r.status, "progress": round(100 * (r.progress or 0.0)),
-             "from run": r.parent_run_id, "result": r.metrics, "error": r.error}
-            for r in runs
-        ]
+        rows = []
+        for r in runs:
+            eta = eta_seconds({"status": r.status, "progress": r.progress, "wall_seconds": run_repo.duration(r)})
+            rows.append({"run": r.id, "status": r.status, "phase": r.phase, "progress": round(100 * (r.progress or 0.0)),
+                         "ETA s": round(eta) if eta is not None else None, "from run": r.parent_run_id,
+                         "result": r.metrics, "error": r.error})
+        return rows
 
 
 def preannotate_section(project: str, run_id: int) -> None:
@@ -48,6 +54,7 @@ def preannotate_section(project: str, run_id: int) -> None:
         try:
             with sessions().begin() as s:
                 new_id = create(s, run_id, int(limit) or None, order, aggregate)
+            start_worker()
             st.success(f"Queued pre-annotation run {new_id}; the worker runs it in the background.")
         except (UserError, ValueError) as exc:
             st.error(str(exc))
@@ -65,11 +72,6 @@ def _status_table(project: str, kind: str) -> None:
 def learning_curve_section(project: str, run_id: int) -> None:
     st.caption("Retrain this run's configuration on 10, 25, 50 and 100% of the labelled training samples "
                "and plot the dev score against the number of labels used.")
-    try:
-        from core.train import learning_curve
-    except ModuleNotFoundError:
-        st.info("Learning curves are not available in this build.")
-        return
     if not _is_finetune(run_id):
         st.info("Pick a fine-tuned run: the curve retrains its configuration.")
         return
@@ -77,6 +79,7 @@ def learning_curve_section(project: str, run_id: int) -> None:
         try:
             with sessions().begin() as s:
                 new_id = learning_curve.create(s, run_id)
+            start_worker()
             st.success(f"Queued learning-curve run {new_id}.")
         except (UserError, ValueError) as exc:
             st.error(str(exc))
@@ -85,8 +88,6 @@ def learning_curve_section(project: str, run_id: int) -> None:
 
 @st.fragment(run_every=5)
 def _curve_chart(project: str) -> None:
-    from core.train import learning_curve
-
     with sessions().begin() as s:
         curve = learning_curve.latest_curve(s, project_repo.get_project(s, project))
     if curve is None:
@@ -105,17 +106,25 @@ def label_errors_section(project: str, run_id: int) -> None:
     if not _is_finetune(run_id):
         st.info("Pick a fine-tuned run.")
         return
-    split = st.selectbox("Among", ["all labelled", "train", "dev", "test"], key="label_errors_split")
+    among = st.selectbox("Among", ["all labelled", "train", "dev", "test"], key="label_errors_split")
+    split = None if among == "all labelled" else among
     if st.button("Find likely label errors", key="find_label_errors"):
-        from core.labeling.label_errors import rank
-
-        with st.spinner("Scoring labelled samples…"):
-            found = rank(sessions(), run_id, limit=50, split=None if split == "all labelled" else split)
-        st.session_state["label_errors"] = (run_id, found)
-    run_and_found = st.session_state.get("label_errors")
-    if not run_and_found or run_and_found[0] != run_id:
+        try:
+            with sessions().begin() as s:
+                label_errors.queue(s, run_id, split, limit=50)
+            start_worker()
+        except (UserError, ValueError) as exc:
+            st.error(str(exc))
+    with sessions().begin() as s:
+        job = label_errors.latest(s, run_id, split)
+        job_id = job.id if job is not None else None
+    if job_id is None:
         return
-    found = run_and_found[1]
+    row = watch_job(job_id, f"Ranking likely label errors of run #{run_id} ({among})", key="label_errors")
+    if row["status"] != "completed":
+        return
+    found = row["metrics"].get("candidates", [])
+    st.caption(f"Ranked by job #{job_id} · {row['created_at']}")
     if not found:
         st.success("The model agrees with every gold label it was shown.")
         return

@@ -1,17 +1,22 @@
-"""Runs page pieces: the runs table, overlaid curves, the comparison table, one run's details."""
+"""Runs page pieces: the runs table (with what each score covers), overlaid curves, the
+comparison on the same samples (or why not, and the jobs that make it so), the background jobs,
+one run's details."""
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from core.base.errors import UserError
 from core.base.store import sessions
+from core.runs import export
+from core.runs.compare import compare as compare_runs
+from core.runs.compare import icl_on_full_split, queue_same_samples, same_samples_plan
 from core.runs.summary import curves
 from db import runs as run_repo
 from ui import charts
+from ui.run_live import start_worker
 
 LOG_TAIL_CHARS = 20_000
 
@@ -19,8 +24,9 @@ LOG_TAIL_CHARS = 20_000
 def table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{
         "id": r["id"], "kind": r["kind"], "name": r["name"], "status": r["status"], "strategy": r["strategy"],
-        "model": r["model"], "metric": r["metric"], "value": r["value"], "split": r["split"],
-        "test": r["test_value"],
+        "model": r["model"], "metric": r["metric"], "value": r["value"], "split": r["split"], "n": r["n"],
+        "samples": (r["sample_fingerprint"] or "")[:8] or None,
+        "test": r["test_value"], "test n": r["test_n"],
         "trainable params": r["trainable_params"], "total params": r["total_params"],
         "labels used": r["labels_used"], "s/sample": r["seconds_per_sample"],
         "wall s": round(r["wall_seconds"], 1) if r["wall_seconds"] is not None else None,
@@ -36,14 +42,34 @@ def runs_table(rows: list[dict]) -> list[int]:
         frame, key="runs_table", on_select="rerun", selection_mode="multi-row", hide_index=True,
         width="stretch",
         column_config={"value": st.column_config.NumberColumn("headline", format="%.4f"),
+                       "n": st.column_config.NumberColumn("n", help="samples the headline was computed on"),
+                       "samples": st.column_config.TextColumn(
+                           "samples", help="fingerprint of the samples scored: equal fingerprints, same samples"),
                        "trainable params": st.column_config.NumberColumn(format="localized"),
                        "total params": st.column_config.NumberColumn(format="localized")},
     )
     return [int(frame.iloc[i]["id"]) for i in event.selection.rows]
 
 
+def selection(picked: list[int], by_id: dict[int, dict]) -> list[int]:
+    """The runs to compare: the table's selection, kept in ``?compare=3,5`` so a comparison is a
+    link; the link's runs until the table is first used in this session."""
+    if picked or st.session_state.get("runs_picked"):
+        st.session_state["runs_picked"] = True
+        wanted = ",".join(map(str, picked))
+        if st.query_params.get("compare", "") != wanted:
+            if wanted:
+                st.query_params["compare"] = wanted
+            else:
+                st.query_params.pop("compare", None)
+        return picked
+    linked = [int(x) for x in st.query_params.get("compare", "").split(",") if x.strip().isdigit()]
+    return [i for i in linked if i in by_id]
+
+
 def compare(rows: list[dict], run_ids: list[int]) -> None:
-    """Overlay the selected runs' curves and compare them in one table."""
+    """Overlay the selected runs' curves and compare their scores on one split, on the same
+    samples, or flag that they were scored on different ones."""
     by_id = {r["id"]: r for r in rows}
     names = {i: f"#{i} {by_id[i]['name']}" for i in run_ids}
     with sessions().begin() as s:
@@ -55,30 +81,77 @@ def compare(rows: list[dict], run_ids: list[int]) -> None:
     with right.container(key="compare_dev"):
         st.plotly_chart(charts.line_figure(charts.pick(series, f"dev_{metric}", names), f"Dev {metric}", metric,
                                            markers=True))
-    compared = table([by_id[i] for i in run_ids])[
-        ["id", "kind", "name", "model", "metric", "value", "split", "test", "labels used", "s/sample", "total params",
-         "trainable params", "wall s", "peak MB"]]
+    split = st.selectbox("Compare on", ["test", "dev", "train"], key="compare_split")
+    with sessions().begin() as s:
+        result = compare_runs(s, run_ids, split)
+    frame = pd.DataFrame([{
+        "id": r["id"], "kind": r["kind"], "name": r["name"], "model": by_id[r["id"]]["model"],
+        "value": r["value"], "n": r["n"], "samples": (r["sample_fingerprint"] or "")[:8] or None,
+        "scored by": _source(r["source"]), "labels used": by_id[r["id"]]["labels_used"],
+        "s/sample": by_id[r["id"]]["seconds_per_sample"], "model size (params)": by_id[r["id"]]["total_params"],
+        "trainable params": by_id[r["id"]]["trainable_params"], "wall s": by_id[r["id"]]["wall_seconds"],
+    } for r in result.rows])
     with st.container(key="compare_table"):
-        st.dataframe(compared.rename(columns={"total params": "model size (params)"}), hide_index=True,
-                     column_config={"test": st.column_config.NumberColumn(f"{metric} on test", format="%.4f")})
-    missing = [i for i in run_ids if by_id[i]["test_value"] is None and by_id[i]["status"] == "completed"]
-    if missing and st.button(f"Score {len(missing)} run(s) on the test split", key="score_on_test",
-                             help="Fine-tuned runs report dev while training; this evaluates them on test "
-                                  "so every run in the table is compared on the same samples."):
-        score_on_test(missing)
+        st.dataframe(frame, hide_index=True,
+                     column_config={"value": st.column_config.NumberColumn(f"{result.metric} on {split}",
+                                                                           format="%.4f")})
+    with st.container(key="compare_verdict"):
+        if result.comparable:
+            n = result.rows[0]["n"]
+            st.success(f"Comparable: every run is scored on the same {n} {split} samples "
+                       f"({result.fingerprint[:8]}).")
+        else:
+            st.warning(f"Not comparable: {result.reason}.")
+            same_samples_actions(run_ids, split, by_id)
+
+
+def _source(source: str | None) -> str | None:
+    if source is None:
+        return None
+    return "the run itself" if source == "run" else "evaluation " + source.split(":", 1)[1]
+
+
+def same_samples_actions(run_ids: list[int], split: str, by_id: dict[int, dict]) -> None:
+    """Score the runs on the same samples (a job per run), or run an ICL run on the full split."""
+    try:
+        with sessions().begin() as s:
+            plan = same_samples_plan(s, run_ids, split)
+    except UserError as exc:
+        st.caption(str(exc))
+        plan = None
+    left, right = st.columns(2)
+    if plan is not None and plan.to_score and left.button(
+            "Score on the same samples", key="score_same_samples", icon=":material/balance:",
+            help=f"Scores runs {', '.join(f'#{i}' for i in plan.to_score)} on {plan.note}, in the background"):
+        with sessions().begin() as s:
+            _, queued = queue_same_samples(s, run_ids, split)
+        start_worker()
+        st.toast(f"Queued {len(queued)} scoring job(s)")
         st.rerun()
+    partial = [i for i in run_ids if by_id[i]["kind"] == "icl" and by_id[i]["status"] == "completed"
+               and by_id[i]["limit"]]
+    for run_id in partial:
+        if right.button(f"Run ICL #{run_id}'s settings on the full {split} split", key=f"icl_full_{run_id}",
+                        help="a new ICL run without --limit: then it compares with runs scored on the whole split"):
+            with sessions().begin() as s:
+                new_id = icl_on_full_split(s, run_id, split)
+            start_worker()
+            st.toast(f"Queued ICL run #{new_id}")
+            st.rerun()
 
 
-def score_on_test(run_ids: list[int]) -> None:
-    from core.base.errors import UserError
-    from core.evaluation.report import evaluate
-
-    for run_id in run_ids:
-        with st.spinner(f"Scoring run #{run_id} on test…"):
-            try:
-                evaluate(sessions(), run_id, "test")
-            except UserError as exc:
-                st.warning(f"Run #{run_id}: {exc}")
+def jobs_table(rows: list[dict]) -> None:
+    """The background jobs pages queued (scoring, rankings, previews, exports), newest first."""
+    if not rows:
+        return
+    with st.expander(f"Background jobs ({sum(r['status'] in ('queued', 'running') for r in rows)} active)"):
+        frame = pd.DataFrame([{
+            "id": r["id"], "kind": r["kind"], "name": r["name"], "status": r["status"], "phase": r["phase"],
+            "progress": round(100 * (r["progress"] or 0.0)), "wall s": r["wall_seconds"], "error": r["error"],
+        } for r in rows[:50]])
+        st.dataframe(frame, hide_index=True, width="stretch", key="jobs_table",
+                     column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0,
+                                                                                max_value=100)})
 
 
 def details(row: dict) -> None:
@@ -87,11 +160,9 @@ def details(row: dict) -> None:
     if row["error"]:
         st.error(row["error"])
     with st.container(key="run_details"):
-        if row["checkpoint"]:
+        if row["checkpoint"] and row["kind"] == "finetune":
             st.markdown(f"Exported model: `{row['checkpoint']}` (loads with `transformers.pipeline`)")
-            st.download_button("Download model (zip)", data=lambda: zip_folder(Path(row["checkpoint"])),
-                               file_name=f"tagtune-run-{row['id']}.zip", mime="application/zip",
-                               key=f"download_{row['id']}", icon=":material/download:")
+            download(row)
         if row["status"] in ("queued", "running") and not row["cancel_requested"]:
             if st.button("Cancel run", key=f"cancel_{row['id']}", icon=":material/stop:"):
                 with sessions().begin() as s:
@@ -107,11 +178,25 @@ def details(row: dict) -> None:
                 st.caption("No log yet.")
 
 
-def zip_folder(folder: Path) -> bytes:
-    """The exported model folder as a zip (built only when the download is clicked)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                zf.write(path, Path(folder.name) / path.relative_to(folder))
-    return buffer.getvalue()
+def download(row: dict) -> None:
+    """The model as a zip: a job writes it (with progress), then the button serves the file."""
+    with sessions().begin() as s:
+        jobs = [j for j in run_repo.jobs_of(s, row["id"], export.KIND)]
+        ready = next((j.metrics["path"] for j in jobs if j.status == "completed"
+                      and Path((j.metrics or {}).get("path", "")).is_file()), None)
+        active = next((j for j in jobs if j.status in ("queued", "running")), None)
+    if ready:
+        st.download_button("Download model (zip)", data=lambda: Path(ready).read_bytes(),
+                           file_name=Path(ready).name, mime="application/zip", key=f"download_{row['id']}",
+                           icon=":material/download:")
+    elif active is not None:
+        st.progress(min(max(active.phase_progress or 0.0, 0.0), 1.0),
+                    text=f"Zipping the model (job #{active.id})… {round(100 * (active.phase_progress or 0))}%")
+    elif st.button("Prepare a zip of the model", key=f"export_{row['id']}", icon=":material/folder_zip:"):
+        try:
+            with sessions().begin() as s:
+                export.queue(s, row["id"])
+            start_worker()
+        except UserError as exc:
+            st.error(str(exc))
+        st.rerun()

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 
 from seqeval.metrics.sequence_labeling import get_entities
+from sklearn.metrics import confusion_matrix
 from seqeval.scheme import IOB2, Entities
 
 from core.base.types import Example
@@ -92,9 +93,8 @@ def word_confusion(y_true: list[list[str]], y_pred: list[list[str]], types: list
     """Word-level confusion of entity types (B-/I- merged) plus O; rows gold, columns predicted."""
     seen = {_type(t) for seq in y_true + y_pred for t in seq}
     labels = list(types) + sorted(seen - set(types) - {"O"}) + ["O"]
-    index = {l: i for i, l in enumerate(labels)}
-    matrix = [[0] * len(labels) for _ in labels]
-    for t_seq, p_seq in zip(y_true, y_pred):
-        for t, p in zip(t_seq, p_seq):
-            matrix[index[_type(t)]][index[_type(p)]] += 1
-    return {"labels": labels, "matrix": matrix}
+    pairs = [(_type(t), _type(p)) for t_seq, p_seq in zip(y_true, y_pred) for t, p in zip(t_seq, p_seq)]
+    if not pairs:
+        return {"labels": labels, "matrix": [[0] * len(labels) for _ in labels]}
+    matrix = confusion_matrix([t for t, _ in pairs], [p for _, p in pairs], labels=labels)
+    return {"labels": labels, "matrix": matrix.tolist()}

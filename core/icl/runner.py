@@ -12,6 +12,8 @@ from dataclasses import replace
 
 from core.icl.config import IclConfig
 from core.icl.infer import IclPredictor, IclPrediction
+from core.evaluation.coverage import coverage
+from core.runs.progress import Cancelled, Progress
 from core.evaluation.metrics import bio_pairs, classification_scores, ner_scores
 from core.base.store import sessions, to_example
 from core.train.device import choose_device
@@ -19,6 +21,10 @@ from core.base.types import Example, Span
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
+
+
+# Share of an ICL run's time per phase (core.runs.progress): the prompts dominate.
+PLAN = {"loading the language model": 0.1, "choosing demonstrations": 0.05, "predicting": 0.85}
 
 
 def execute(run_id: int) -> None:
@@ -47,22 +53,32 @@ def execute(run_id: int) -> None:
         raise ValueError(f"project {project_name!r} has no labelled samples in {config.pool_split!r} to draw "
                          f"{config.shots} demonstrations from; label some, or run zero-shot with --shots 0")
 
+    progress = Progress(S, run_id, PLAN)
+
     def loading(fraction: float, message: str) -> None:
         print(f"[tagtune] {message}", flush=True)
-        with S.begin() as s:
-            run_repo.heartbeat(s, run_id)
+        progress(int(1000 * fraction), 1000)
 
-    predictor = IclPredictor(config, labels, pool, project_id=run.project_id, multilabel=multilabel, progress=loading)
-    predictor.prepare(targets)
-    with S.begin() as s:
-        run_repo.heartbeat(s, run_id, total_params=predictor.lm.params, device=device.describe())
-    status = _predict_all(S, run_id, predictor, targets, config)
+    try:
+        progress.phase("loading the language model")
+        predictor = IclPredictor(config, labels, pool, project_id=run.project_id, multilabel=multilabel,
+                                 progress=loading)
+        progress.phase("choosing demonstrations")
+        predictor.prepare(targets)
+        with S.begin() as s:
+            run_repo.heartbeat(s, run_id, total_params=predictor.lm.params, device=device.describe())
+        progress.phase("predicting")
+        status = _predict_all(S, run_id, predictor, targets, config, progress)
+    except Cancelled:
+        with S.begin() as s:
+            run_repo.finish(s, run_id, "cancelled")
+        return
     with S.begin() as s:
         stored = run_repo.predictions(s, run_id)
         metrics = summarise(task, labels, targets, stored, config, suggest=config.suggest)
         metrics["load_seconds"] = round(predictor.lm.seconds, 2)
         if status == "completed":
-            run_repo.heartbeat(s, run_id, progress=1.0)
+            run_repo.heartbeat(s, run_id, progress=1.0, phase=None, phase_progress=None, phase_started_at=None)
         run_repo.finish(s, run_id, status, metrics=metrics)
 
 
@@ -86,7 +102,8 @@ def _targets(s, project, config: IclConfig) -> list[Example]:
     return out
 
 
-def _predict_all(S, run_id: int, predictor: IclPredictor, targets: list[Example], config: IclConfig) -> str:
+def _predict_all(S, run_id: int, predictor: IclPredictor, targets: list[Example], config: IclConfig,
+                 progress: Progress | None = None) -> str:
     """Predict and store chunk by chunk; 'cancelled' when asked to stop.
 
     Classification stores every sample (a prompt pass can take seconds on a CPU); NER stores each
@@ -121,7 +138,11 @@ def _predict_all(S, run_id: int, predictor: IclPredictor, targets: list[Example]
             if not config.suggest:
                 point["exact_match"] = correct / done
             run_repo.add_points(s, run_id, step=done, epoch=None, values=point)
-            run_repo.heartbeat(s, run_id, progress=done / len(targets))
+        if progress is not None:
+            try:
+                progress(done, len(targets))
+            except Cancelled:
+                return "cancelled"
     return "completed"
 
 
@@ -157,7 +178,7 @@ def summarise(task: str, labels: list[str], targets: list[Example], stored, conf
     seconds = [by_id[ex.id].seconds for ex in gold]
     metrics.update({
         "split": "unlabeled" if suggest else config.split,
-        "n": len(gold),
+        **coverage(ex.id for ex in gold),  # n and the fingerprint of the samples scored
         "seconds_per_sample": round(sum(seconds) / len(seconds), 4) if seconds else None,
         "shots": config.shots,
         "selection": config.selection,

@@ -18,6 +18,7 @@ from core.inference import predict
 from core.labeling.active import AGGREGATES, ORDERS, aggregate_uncertainty, distribution_uncertainty, reorder_queue
 from core.base.errors import UserError
 from core.base.store import sessions
+from core.runs.progress import Progress
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
@@ -25,6 +26,7 @@ from db import samples as sample_repo
 # Samples predicted and written per transaction (also the cancel/progress granularity): enough
 # for the inference path's token batches to fill, about a second on a 2-core CPU.
 CHUNK = 128
+PLAN = {"loading the model": 0.05, "predicting": 0.9, "reordering the queue": 0.05}
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ def run_foreground(model_run_id: int, limit: int | None = None, order: str = "le
 def execute(run_id: int) -> None:
     """Worker handler (core.runs.jobs contract)."""
     S = sessions()
+    progress = Progress(S, run_id, PLAN, stop_on_cancel=False)  # cancels are checked per chunk below
+    progress.phase("loading the model")
     with S.begin() as s:
         run = run_repo.get_run(s, run_id)
         config = PreannotateConfig(**run.config)
@@ -94,6 +98,7 @@ def execute(run_id: int) -> None:
         todo = [(r.id, r.text, r.tokens) for r in sample_repo.iter_labeled(s, project, statuses=("unlabeled",))]
         todo = todo[: config.limit] if config.limit else todo
         run_repo.heartbeat(s, run_id, progress=0.0, total_steps=len(todo))
+    progress.phase("predicting")
     started, spans_suggested, uncertainty_sum = time.perf_counter(), 0, 0.0
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start : start + CHUNK]
@@ -104,10 +109,11 @@ def execute(run_id: int) -> None:
                 spans_suggested += len(output.get("spans", []))
                 uncertainty_sum += output["uncertainty"][config.order if config.order != "random" else "entropy"][config.aggregate]
             done = start + len(chunk)
-            run_repo.heartbeat(s, run_id, progress=done / len(todo))
             if run_repo.cancel_requested(s, run_id):
                 run_repo.finish(s, run_id, "cancelled", metrics={"samples": done, "cancelled_at": done})
                 return
+        progress(done, len(todo))
+    progress.phase("reordering the queue")
     with S.begin() as s:
         project = project_repo.get_project_by_id(s, run.project_id)
         queue = reorder_queue(s, project, config.order, config.aggregate, include_run_id=run_id)
@@ -118,6 +124,7 @@ def execute(run_id: int) -> None:
             "seconds_per_sample": (time.perf_counter() - started) / len(todo) if todo else 0.0,
             "queue": queue,
         }
+        run_repo.heartbeat(s, run_id, phase=None, phase_progress=None, phase_started_at=None, progress=1.0)
         run_repo.finish(s, run_id, "completed", metrics=metrics)
 
 

@@ -1,12 +1,13 @@
 """Runs as plain rows for the Runs page, the Train page and ``cli.py runs``."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from core.evaluation.metrics import headline
 from db import projects as project_repo
 from db import runs as run_repo
-from db.models import Run
+from db.models import Run, utcnow
 
 SMOOTHING = 0.8  # exponential moving average weight for the smoothed loss curve
 
@@ -21,6 +22,7 @@ def run_row(run: Run, task: str) -> dict:
         "name": run.name,
         "status": run.status,
         "strategy": config.get("strategy") if run.kind == "finetune" else None,
+        "limit": config.get("limit") if run.kind == "icl" else None,
         "model": _short_model(config.get("model") or config.get("lm")),
         "trainable_params": run.trainable_params,
         "total_params": run.total_params,
@@ -29,10 +31,16 @@ def run_row(run: Run, task: str) -> dict:
         "metric": name,
         "value": value,
         "split": metrics.get("split"),
+        "n": metrics.get("n"),
+        "sample_fingerprint": metrics.get("sample_fingerprint"),
         "test_value": headline_on_test(task, metrics),
+        "test_n": n_on_test(metrics),
         "labels_used": run.labels_used,
         "seconds_per_sample": metrics.get("seconds_per_sample"),
         "progress": run.progress,
+        "phase": run.phase,
+        "phase_progress": run.phase_progress,
+        "phase_started_at": run.phase_started_at,
         "device": run.device,
         "created_at": run.created_at.isoformat(timespec="seconds") if run.created_at else None,
         "checkpoint": run.checkpoint,
@@ -50,6 +58,13 @@ def headline_on_test(task: str, metrics: dict) -> float | None:
         return headline(task, metrics)[1]
     cached = ((metrics.get("eval") or {}).get("test") or {}).get("default")
     return headline(task, cached["report"])[1] if cached else None
+
+
+def n_on_test(metrics: dict) -> int | None:
+    """How many test samples ``headline_on_test`` covers."""
+    if metrics.get("split") == "test":
+        return metrics.get("n")
+    return ((metrics.get("eval") or {}).get("test") or {}).get("n")
 
 
 def _short_model(model: str | None) -> str | None:
@@ -90,3 +105,12 @@ def eta_seconds(run: dict) -> float | None:
     if run.get("status") != "running" or not elapsed or progress <= 0.0 or progress >= 1.0:
         return None
     return elapsed * (1 - progress) / progress
+
+
+def phase_eta_seconds(run: dict, now: datetime | None = None) -> float | None:
+    """Remaining time of the current phase (an evaluation, an export) from its own progress."""
+    fraction, started = run.get("phase_progress"), run.get("phase_started_at")
+    if run.get("status") != "running" or started is None or not fraction or fraction >= 1.0:
+        return None
+    elapsed = ((now or utcnow()) - started).total_seconds()
+    return elapsed * (1 - fraction) / fraction if elapsed > 0 else None

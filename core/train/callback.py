@@ -1,12 +1,15 @@
 """The only way training reports: a TrainerCallback that writes MetricPoint rows, keeps
-Run.progress / total_steps / heartbeat current and stops training when the run's cancel flag
-is set (``control.should_training_stop``)."""
+Run.progress / total_steps / heartbeat current, reports the phase the run is in with its own
+progress (training, evaluating k/n, saving; train_examples adds exporting and scoring dev), and
+stops training when the run's cancel flag is set (``control.should_training_stop``)."""
 from __future__ import annotations
 
+import math
 import time
 
 from transformers import TrainerCallback
 
+from core.runs.progress import Progress
 from db import runs as run_repo
 
 # Trainer log keys -> MetricPoint names (eval_* keys become dev_*).
@@ -17,8 +20,8 @@ HEARTBEAT_SECONDS = 1.0
 class Reporter(TrainerCallback):
     """Throughput bookkeeping shared by the database callback and callers without a database.
 
-    Subclasses implement ``write(step, epoch, values)``, ``progress(step, total)``,
-    ``evaluating(done, total)`` and ``cancelled()``; ``values`` maps metric names to floats.
+    Subclasses implement ``write(step, epoch, values)``, ``progress(step, total)`` and
+    ``cancelled()``; ``values`` maps metric names to floats.
     """
 
     def __init__(self) -> None:
@@ -32,18 +35,65 @@ class Reporter(TrainerCallback):
 
     def progress(self, step: int, total: int) -> None: ...
 
-    def evaluating(self, done: int, total: int) -> None:
-        """A dev evaluation has scored ``done`` of ``total`` samples (called with 0 first and
-        ``total`` last): the inference path's ``on_progress``, for an "evaluating k/n" phase."""
-
     def cancelled(self) -> bool:
         return False
+
+    def phase(self, name: str) -> None:
+        """The run entered a phase: "training", "evaluating 2/3", "saving", "exporting", "scoring dev"."""
+
+    def phase_progress(self, done: int, total: int) -> None:
+        """How far the current phase is (an ``on_progress(done, total)`` hook)."""
+
+    def evaluating(self, done: int, total: int) -> None:
+        """A dev evaluation has scored ``done`` of ``total`` (0 first): the inference path's
+        ``on_progress``. Each evaluation is its own phase, "evaluating k/n", with its own bar."""
+        if done == 0 or not (getattr(self, "_phase", None) or "").startswith("evaluating"):
+            self._evaluations = getattr(self, "_evaluations", 0) + 1
+            planned = getattr(self, "_planned", 0)
+            self.enter(f"evaluating {self._evaluations}" + (f"/{max(planned, self._evaluations)}" if planned else ""))
+        self.phase_progress(done, total)
+
+    # -- phases seen from the Trainer
+    def enter(self, name: str) -> None:
+        """Report phase ``name`` once (repeated calls while in it write nothing)."""
+        if name != getattr(self, "_phase", None):
+            self._phase = name
+            self.phase(name)
+
+    def _planned_evaluations(self, args, state) -> int:
+        strategy = str(getattr(args.eval_strategy, "value", args.eval_strategy))
+        if strategy == "steps" and args.eval_steps:
+            every = args.eval_steps if args.eval_steps >= 1 else max(1, int(args.eval_steps * state.max_steps))
+            return int(state.max_steps // every)
+        if strategy == "epoch":
+            return int(math.ceil(state.num_train_epochs or args.num_train_epochs))
+        return 0
 
     # -- TrainerCallback
     def on_train_begin(self, args, state, control, **kwargs):
         self._samples_per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps * max(1, args.world_size)
         self._last_time, self._last_step = time.perf_counter(), state.global_step
+        self._evaluations, self._planned = 0, self._planned_evaluations(args, state)
+        self.enter("training")
         self.progress(state.global_step, state.max_steps)
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self.enter("training")
+
+    def on_prediction_step(self, args, state, control, eval_dataloader=None, **kwargs):
+        """Trainer's own evaluation loop: one batch done (counted in batches)."""
+        total = len(eval_dataloader) if eval_dataloader is not None else 0
+        if not (getattr(self, "_phase", None) or "").startswith("evaluating"):
+            self._eval_batches = 0
+            self.evaluating(0, total)
+        self._eval_batches += 1
+        self.evaluating(self._eval_batches, max(total, self._eval_batches))
+
+    def on_evaluate(self, args, state, control, **kwargs):
+        self.enter("saving" if control.should_save else "training")
+
+    def on_save(self, args, state, control, **kwargs):
+        self.enter("training")
 
     def on_step_end(self, args, state, control, **kwargs):
         self.progress(state.global_step, state.max_steps)
@@ -81,6 +131,15 @@ class RunCallback(Reporter):
         super().__init__()
         self.S, self.run_id = sessions, run_id
         self._last_beat = 0.0
+        # Phase columns only: the overall fraction stays the share of training steps done, and a
+        # cancel stops training through control.should_training_stop, never by raising.
+        self._phases = Progress(sessions, run_id, stop_on_cancel=False)
+
+    def phase(self, name):
+        self._phases.phase(name)
+
+    def phase_progress(self, done, total):
+        self._phases(done, total)
 
     def write(self, step, epoch, values):
         with self.S.begin() as s:
@@ -101,11 +160,13 @@ class RunCallback(Reporter):
 
 
 class MemoryReporter(Reporter):
-    """Collects points in memory (for train_examples callers without a database, and tests)."""
+    """Collects points and phases in memory (for train_examples callers without a database, and tests)."""
 
     def __init__(self, stop_after_step: int | None = None) -> None:
         super().__init__()
         self.points: list[tuple[int, float | None, str, float]] = []
+        self.phases: list[str] = []
+        self.phase_steps: dict[str, list[tuple[int, int]]] = {}
         self.stop_after_step = stop_after_step
         self._step = 0
 
@@ -114,6 +175,12 @@ class MemoryReporter(Reporter):
 
     def progress(self, step, total):
         self._step = step
+
+    def phase(self, name):
+        self.phases.append(name)
+
+    def phase_progress(self, done, total):
+        self.phase_steps.setdefault(self.phases[-1], []).append((done, total))
 
     def cancelled(self) -> bool:
         return self.stop_after_step is not None and self._step >= self.stop_after_step

@@ -17,6 +17,7 @@ from core.train.config import TrainConfig
 from core.train.device import choose_device
 from core.train.trainer import train_examples
 from core.base.types import Example
+from core.evaluation.coverage import coverage
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
@@ -72,11 +73,15 @@ def execute(run_id: int) -> None:
     metrics = dict(result.metrics)
     if metrics:
         metrics["split"] = dev_split
+        # What the dev score covers: the dev samples train_examples could score (its own filter).
+        scored, _ = D.usable(dev, D.LabelScheme(task, tuple(labels), multilabel))
+        metrics.update(coverage(ex.id for ex in scored))
     metrics.update({"notes": notes + result.notes, "train_seconds": result.train_seconds,
                     "train_samples_per_second": result.train_samples_per_second, "steps": result.steps,
                     "dev_samples": len(dev), "train_samples": len(train)})
     with S.begin() as s:
-        done = {} if result.cancelled else {"progress": 1.0}
+        done = {"phase": None, "phase_progress": None, "phase_started_at": None}
+        done.update({} if result.cancelled else {"progress": 1.0})
         run_repo.heartbeat(s, run_id, trainable_params=result.trainable_params, total_params=result.total_params,
                            peak_memory_mb=result.peak_memory_mb, labels_used=len(train), device=result.device,
                            **done)

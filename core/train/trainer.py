@@ -301,13 +301,16 @@ def train_examples(
     model_dir = adapter_dir = None
     final = trainer.model
     if not cancelled and export:
+        _phase(callback, "exporting")
         model_dir, adapter_dir, final = export_model(final, tokenizer, out_dir, config, scheme)
     metrics: dict = {}
     if dev and not cancelled:
         if final is trainer.model and keep_best.best_step in trainer.dev_scores:
             metrics = dict(trainer.dev_scores[keep_best.best_step])  # scored on exactly these weights
         else:  # LoRA merged into the exported weights: score what was exported
-            metrics = score_examples(from_trained(final, tokenizer, task, config.max_length, device), dev)
+            _phase(callback, "scoring dev")
+            metrics = score_examples(from_trained(final, tokenizer, task, config.max_length, device), dev,
+                                     getattr(callback, "phase_progress", None))
         metrics["split"] = "dev"
     shutil.rmtree(out_dir / "trainer", ignore_errors=True)
     n_samples = len(train_features) * (trainer.state.epoch or 0.0)
@@ -318,6 +321,12 @@ def train_examples(
         train_samples_per_second=n_samples / seconds if seconds else 0.0,
         device=device.describe(uses_bf16(config, device)), steps=output.global_step, config=config, cancelled=cancelled, notes=notes,
     )
+
+
+def _phase(callback, name: str) -> None:
+    """Tell a Reporter (core.train.callback) which phase training is in after Trainer's loop."""
+    if hasattr(callback, "enter"):
+        callback.enter(name)
 
 
 def labelled_tokens_per_batch(features: list[dict], batch_size: int) -> float:

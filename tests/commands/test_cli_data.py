@@ -154,3 +154,25 @@ def test_project_commands(home, capsys):
     assert [p["name"] for p in run(capsys, "project", "list")[0]["projects"]] == ["c"]
     _, stderr, code = run(capsys, "stats", "nope", ok=False)
     assert code == 1 and "no project named 'nope'" in stderr
+
+
+def test_cli_duplicates_tag_names_entities_and_bundles(home, tmp_path, capsys):
+    run(capsys, "project", "create", "p", "--task", "ner")
+    (tmp_path / "a.conll").write_text("AT&amp;T\tB-ORG\nrocks\tO\n")
+    report, _, _ = run(capsys, "import", "p", tmp_path / "a.conll", "--decode-entities")
+    assert report["imported"] == 1 and report["scheme"]["name"] == "BIO"
+    again, _, _ = run(capsys, "import", "p", tmp_path / "a.conll", "--duplicates", "skip")
+    assert again["imported"] == 0 and again["duplicates"]["in_project"] == 1
+    (tmp_path / "hf.jsonl").write_text('{"tokens": ["Anna", "sings"], "ner_tags": [1, 0]}\n')
+    _, stderr, code = run(capsys, "import", "p", tmp_path / "hf.jsonl", ok=False)
+    assert code == 1 and "--tag-names" in stderr
+    report, _, _ = run(capsys, "import", "p", tmp_path / "hf.jsonl", "--tag-names", "O,B-PER,I-PER")
+    assert report["labels_added"] == ["PER"]
+    run(capsys, "export", "p", tmp_path / "p.tagtune")
+    copy, _, _ = run(capsys, "project", "import", tmp_path / "p.tagtune", "--name", "copy")
+    assert copy["imported"] == 2 and copy["labels"] == ["ORG", "PER"]
+    stats = run(capsys, "stats", "copy")[0]
+    assert stats["labels"] == {"ORG": 1, "PER": 1}
+    for fmt in ("json", "labelstudio", "hf"):
+        out, _, _ = run(capsys, "export", "copy", tmp_path / f"x_{fmt}", "--format", fmt)
+        assert out["exported"] == 2

@@ -50,7 +50,7 @@ def test_wnut_quick_preset_learns_and_every_strategy_exports_a_pipeline_model(ho
     run_json(home, "project", "create", "wnut", "--task", "ner", "--labels", TYPES)
     run_json(home, "import", "wnut", str(train), "--format", "conll", "--split", "train")
     run_json(home, "import", "wnut", str(dev), "--format", "conll", "--split", "dev")
-    learned = run_json(home, "train", "wnut", "--preset", "quick", "--max-steps", "60", "--seed", "42")
+    learned = run_json(home, "train", "wnut", "--preset", "quick", "--seed", "42")
     assert learned["status"] == "completed" and learned["metrics"]["dev_samples"] == 200
     print("MEASURED wnut", learned["metrics"]["f1"])
     assert learned["metrics"]["f1"] >= WNUT_MIN_F1, learned["metrics"]  # all-O finds no entity: F1 0

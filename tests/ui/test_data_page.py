@@ -88,3 +88,42 @@ def test_export_prepares_a_download(project):
     assert "30 samples (10 left out" in at.caption[-1].value
     data, report, filename = at.session_state["export_ready_News_conll_any"]
     assert filename == "News.conll" and data.startswith(b"Ann\tB-person\nsaid\tO\n")
+
+
+def test_unlabelled_rows_warning_counts_rows_in_words_without_a_command_line_flag(S):
+    from ui import data_view
+
+    with S.begin() as s:
+        project_repo.create_project(s, "Cls", "classification")
+    for rows, words in ((1, "1 row will"), (379, "379 rows will")):
+        data = b"text\n" + b"".join(f"review {i}\n".encode() for i in range(rows))
+        check = data_view.preview(data_view.import_request("Cls", "r.csv", "auto", data_view.FROM_FILE, "", "", False), data)
+        text = data_view.warning_text(check["warnings"][0])
+        assert text.startswith(f"{words} be imported unlabelled") and "--" not in text
+
+
+def test_columns_offered_are_the_files_own(S):
+    from ui import data_view
+
+    tsv = b"id\treview\trating\n1\tgood\tpositive\n"
+    assert data_view.column_choices("r.tsv", tsv, "auto") == ["id", "review", "rating"]
+    assert data_view.column_choices("r.conll", b"a\tO\n", "auto") == []
+
+
+def test_export_offers_every_format_of_the_task_and_names_the_file(project):
+    at = _page(project="News")
+    assert at.selectbox(key="export_format").options == ["conll", "jsonl", "json", "labelstudio", "hf", "bundle"]
+    from ui import data_view
+
+    data, report, name = data_view.export("News", "bundle", "any")
+    assert name == "News.tagtune" and report["exported"] == 40
+
+
+def test_a_bundle_uploaded_on_the_data_page_creates_a_project(project):
+    from ui import data_view
+
+    data, _, name = data_view.export("News", "bundle", "any")
+    assert data_view.is_bundle(name)
+    report = data_view.import_bundle(data, "News copy")
+    assert report["errors"] == [] and report["imported"] == 40
+    assert data_view.import_bundle(data, "News copy")["errors"][0]["message"].startswith("a project named")

@@ -22,13 +22,74 @@ def page(name: str, **query) -> AppTest:
     return at.run()
 
 
-def test_evaluate_page_shows_the_cached_scores(S, tmp_path):
+def run_queued(S, kind: str) -> int:
+    """Run the queued job of ``kind`` here, as the worker would; its id."""
+    import os
+
+    from core.runs.jobs import handler_for
+
+    with S.begin() as s:
+        (job,) = [r for r in run_repo.list_runs(s, kinds=[kind]) if r.status == "queued"]
+        run_repo.mark_started(s, job.id, pid=os.getpid())
+    handler_for(kind)(job.id)
+    return job.id
+
+
+@pytest.fixture
+def no_worker(monkeypatch):
+    import core.runs.worker
+
+    started = []
+    monkeypatch.setattr(core.runs.worker, "ensure_worker", lambda *a, **k: started.append(1) or {})
+    return started
+
+
+def test_evaluate_page_queues_scoring_then_shows_the_cached_scores(S, tmp_path, no_worker):
     _, run_id = tm.trained_ner_run(S, tmp_path)
     at = page("evaluate", project="toyner", run=run_id)
+    assert not at.exception, at.exception
+    assert not at.metric and at.get("progress") and no_worker  # a job scores it; the page waits on nothing
+    assert len(at.tabs) == 3  # the model-in-the-loop tabs are there meanwhile
+    job_id = run_queued(S, "evaluate")
+    at.run()
     assert not at.exception, at.exception
     f1 = evaluate(S, run_id, "test")["default"]["report"]["f1"]
     assert [m.value for m in at.metric][0] == f"{f1:.3f}"
     assert len(at.tabs) >= 6  # scores/confusion/errors + pre-annotate/curve/label errors
+    with S.begin() as s:
+        assert [j.id for j in run_repo.list_runs(s, kinds=["evaluate"])] == [job_id]  # cached: no new job
+
+
+def test_a_failed_scoring_job_is_shown_and_not_requeued_on_every_visit(S, tmp_path, no_worker):
+    pid, run_id = tm.trained_ner_run(S, tmp_path)
+    at = page("evaluate", project="toyner", run=run_id)
+    with S.begin() as s:
+        (job,) = run_repo.list_runs(s, kinds=["evaluate"])
+        run_repo.mark_started(s, job.id, pid=None)
+        run_repo.finish(s, job.id, "failed", error="RuntimeError: out of memory")
+    at.run()
+    assert any("out of memory" in w.value for w in at.warning)
+    at.run()
+    with S.begin() as s:
+        assert len(run_repo.list_runs(s, kinds=["evaluate"])) == 1
+    at.button(key="eval_retry").click().run()
+    with S.begin() as s:
+        assert [j.status for j in run_repo.list_runs(s, kinds=["evaluate"])] == ["queued", "failed"]
+
+
+def test_label_errors_are_ranked_by_a_job(S, tmp_path, no_worker):
+    _, run_id = tm.trained_ner_run(S, tmp_path)
+    at = page("evaluate", project="toyner", run=run_id)
+    at.selectbox(key="label_errors_split").set_value("dev").run()
+    at.button(key="find_label_errors").click().run()
+    assert not at.exception, at.exception
+    run_queued(S, "label_errors")
+    at.run()
+    assert not at.exception, at.exception
+    with S.begin() as s:
+        (job,) = run_repo.list_runs(s, kinds=["label_errors"])
+        assert job.status == "completed" and job.config["split"] == "dev"
+    assert any(f"Ranked by job #{job.id}" in c.value for c in at.caption)
 
 
 def test_inspector_on_an_icl_run_shows_stored_predictions_only(S):
@@ -54,3 +115,22 @@ def test_marked_text_escapes_html(text):
     start = text.index("Bob")
     out = marked_text(text, [(start, start + 3, "PER")], set())
     assert "<script>" not in out and "&lt;script&gt;" in out and ">Bob<" in out
+
+
+def test_inspector_attributions_come_from_a_job(S, tmp_path, no_worker):
+    pid, run_id = tm.trained_ner_run(S, tmp_path)
+    with S.begin() as s:
+        row = next(sample_repo.iter_labeled(s, project_repo.get_project_by_id(s, pid), splits=["test"]))
+    at = page("inspect", project="toyner", run=run_id, sample=row.id)
+    assert not at.exception, at.exception
+    at.select_slider(key="attr_steps").set_value(16)
+    at.button(key="attr_go").click().run()
+    assert not at.exception, at.exception
+    assert not any("Attributions for" in m.value for m in at.markdown)  # queued, not computed in the page
+    job_id = run_queued(S, "attribution")
+    at.run()
+    assert not at.exception, at.exception
+    first_word = row.text[row.tokens[0][0]:row.tokens[0][1]]
+    assert any(f"Attributions for **&#x27;{first_word}&#x27; →" in m.value for m in at.markdown)
+    with S.begin() as s:
+        assert run_repo.get_run(s, job_id).config["steps"] == 16

@@ -1,11 +1,14 @@
-"""The In-context page through AppTest with a tiny causal LM: preview, one sample, queue a run."""
+"""The In-context page through AppTest with a tiny causal LM: the preview and one-sample output
+are jobs (the page never loads the LM), then queue a run."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from core.runs.jobs import handler_for
 from db import projects as project_repo
 from db import runs as run_repo
 from tests import tiny_runs as tm
@@ -14,7 +17,17 @@ from tests.core.icl import tinylm
 PAGE = Path(__file__).resolve().parents[2] / "ui" / "pages" / "icl.py"
 
 
+def run_queued(S, kind: str) -> int:
+    """Run the queued job of ``kind`` here, as the worker would; its id."""
+    with S.begin() as s:
+        (job,) = [r for r in run_repo.list_runs(s, kinds=[kind]) if r.status == "queued"]
+        run_repo.mark_started(s, job.id, pid=os.getpid())
+    handler_for(kind)(job.id)
+    return job.id
+
+
 def test_preview_run_one_and_queue(S, tmp_path, monkeypatch):
+    import core.icl.lm
     import core.runs.worker
 
     started = []
@@ -29,18 +42,29 @@ def test_preview_run_one_and_queue(S, tmp_path, monkeypatch):
     at.selectbox(key="icl_selection").set_value("random")
     at.number_input(key="icl_shots").set_value(2)
     at.run()
+    loaded, load_folder = [], core.icl.lm._load_folder
+    monkeypatch.setattr(core.icl.lm, "_load_folder", lambda *a, **k: loaded.append(1) or load_folder(*a, **k))
     at.button(key="icl_preview").click().run()
+    assert not at.exception, at.exception
+    assert loaded == [] and not at.code  # the page queued a job and shows its progress
+    assert at.get("progress") and started
+    run_queued(S, "icl_preview")
+    assert loaded == [1]  # the job loaded the LM
+    at.run()
     assert not at.exception, at.exception
     prompt = at.code[0].value
     assert "Classify the text into exactly one of these categories: pos, neg." in prompt
     assert prompt.count("Category:") == 3  # two demonstrations and the query
 
     at.button(key="icl_run_one").click().run()
+    run_queued(S, "icl_preview")
+    at.run()
     assert not at.exception, at.exception
     raw = json.loads(at.code[1].value)
     assert set(raw) == {"pos", "neg"} and raw["neg"] > raw["pos"]
     assert any("Predicted: **neg**" in m.value for m in at.markdown)
 
+    started.clear()
     at.button(key="icl_start").click().run()
     assert not at.exception, at.exception
     with S.begin() as s:

@@ -42,3 +42,44 @@ def test_runs_page_lists_finetune_and_icl_runs_with_their_test_scores(S, tmp_pat
     assert frame.loc[icl.id, "test"] == 0.125
     assert abs(frame.loc[ft_id, "test"] - f1_test) < 1e-9
     assert frame.loc[icl.id, "kind"] == "icl" and frame.loc[ft_id, "kind"] == "finetune"
+
+
+def test_comparing_runs_on_different_samples_is_flagged_until_they_are_scored_alike(S, tmp_path, monkeypatch):
+    import os
+
+    import core.runs.worker
+    from core.runs.jobs import handler_for
+
+    monkeypatch.setattr(core.runs.worker, "ensure_worker", lambda *a, **k: {})
+    pid, ft_id = tm.trained_ner_run(S, tmp_path)
+    evaluate(S, ft_id, "test")  # all 8 test samples
+    with S.begin() as s:
+        project = project_repo.get_project_by_id(s, pid)
+        icl = run_repo.create_run(s, project, "icl", {"lm": "/models/SmolLM2", "limit": 3}, status="running")
+        rows = list(sample_repo.iter_labeled(s, project, splits=["test"]))[:3]
+        for row in rows:  # perfect on the 3 samples it ran on
+            run_repo.save_prediction(s, icl.id, row.id, {"spans": [list(x) for x in row.spans]})
+        from core.evaluation.coverage import coverage
+
+        run_repo.finish(s, icl.id, "completed", metrics={"split": "test", "f1": 1.0, **coverage(r.id for r in rows)})
+    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    at.query_params["project"] = "toyner"
+    at.query_params["compare"] = f"{icl.id},{ft_id}"
+    at.run()
+    assert not at.exception, at.exception
+    (verdict,) = at.warning
+    assert "Not comparable: scored on different test samples" in verdict.value
+    compared = at.dataframe[1].value.set_index("id")
+    assert (compared.loc[icl.id, "n"], compared.loc[ft_id, "n"]) == (3, 8)
+    at.button(key="score_same_samples").click().run()
+    with S.begin() as s:
+        (job,) = run_repo.jobs_of(s, ft_id, "evaluate")
+        run_repo.mark_started(s, job.id, pid=os.getpid())
+        assert job.config["sample_ids"] == sorted(r.id for r in rows)
+    handler_for("evaluate")(job.id)
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.warning and "same 3 test samples" in at.success[0].value
+    compared = at.dataframe[1].value.set_index("id")
+    assert (compared.loc[icl.id, "n"], compared.loc[ft_id, "n"]) == (3, 3)
+    assert compared.loc[icl.id, "samples"] == compared.loc[ft_id, "samples"]

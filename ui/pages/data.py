@@ -2,11 +2,9 @@
 import streamlit as st
 
 from core.data.exporter import MEDIA_TYPES
-from core.data.formats import IMPORT_FORMATS
+from ui import data_import
 from ui import data_view as view
 from ui.state import require_project
-
-_preview = st.cache_data(max_entries=2, show_spinner="Checking the file…")(view.preview)  # not on every rerun
 
 st.title("Data")
 project = require_project()
@@ -18,10 +16,10 @@ cols[0].metric("Samples", f"{stats['samples']:,}")
 cols[1].metric("Labelled", f"{stats['labeled']:,}")
 for col, split in zip(cols[2:], ("train", "dev", "test", "unassigned")):
     col.metric(split.capitalize(), f"{stats['splits'][split]:,}")
-if stats["labels"]:
-    st.caption("Annotations per label: " + " · ".join(f"**{k}** {v:,}" for k, v in stats["labels"].items()))
+st.text(view.label_counts(stats))  # always one line, so the tabs below keep their place
 
-browse, upload, splits, download = st.tabs(["Browse", "Import", "Splits", "Export"])
+# keyed: the chosen tab survives reruns (after an import the page stays on the Import tab)
+browse, upload, splits, download = st.tabs(["Browse", "Import", "Splits", "Export"], key="data_tab")
 
 with browse:
     c1, c2, c3 = st.columns([4, 1, 1])
@@ -43,42 +41,7 @@ with browse:
     st.number_input(f"Page (of {pages:,}; {total:,} samples match)", 1, pages, key="data_page")
 
 with upload:
-    file = st.file_uploader("Data file", type=view.UPLOAD_TYPES, key="import_file")
-    c1, c2 = st.columns(2)
-    fmt = c1.selectbox("Format", ["auto", *IMPORT_FORMATS], key="import_format",
-                       help="auto: from the file extension")
-    split_to = c2.selectbox("Put samples in split", [view.FROM_FILE, "train", "dev", "test", "unassigned"],
-                            key="import_split")
-    c3, c4 = st.columns(2)
-    text_col = c3.text_input("Text column (csv/tsv/jsonl)", key="import_text_column", placeholder="text")
-    label_col = c4.text_input("Label column (csv/tsv/jsonl)", key="import_label_column", placeholder="label")
-    skip = st.checkbox("Skip invalid lines (import the valid samples only)", key="import_skip_invalid")
-    if file is not None:
-        data = file.getvalue()
-        request = view.import_request(project, file.name, fmt, split_to, text_col, label_col, skip)
-        check = _preview(request, data)
-        done_key = view.digest(data, request)
-        st.markdown(f"**Preview** ({check['format']}): {check['records']:,} valid samples, "
-                    f"{len(check['errors']):,} problems; labels {', '.join(check['labels']) or 'none'}")
-        if check["errors"]:
-            st.error("Nothing will be written while these lines are bad (unless invalid lines are skipped):")
-            st.dataframe(check["errors"], hide_index=True, width="stretch", key="import_errors")
-        for warning in check["warnings"]:
-            lines = ", ".join(map(str, warning["lines"])) + (", …" if warning["count"] > len(warning["lines"]) else "")
-            st.warning(f"{warning['message']} (line{'s' if len(warning['lines']) > 1 else ''} {lines})")
-        st.dataframe(check["rows"], hide_index=True, width="stretch", key="import_preview")
-        blocked = not check["records"] or (bool(check["errors"]) and not skip)
-        if st.session_state.get("import_done") == done_key:
-            st.success("This file was imported.")
-        elif st.button(f"Import {check['records']:,} samples", disabled=blocked, type="primary", key="import_go"):
-            report = view.run_import(request, data)
-            st.session_state["import_done"] = done_key
-            st.session_state["import_report"] = report
-            st.rerun()
-    report = st.session_state.pop("import_report", None)
-    if report:
-        st.success(f"Imported {report['imported']:,} samples (skipped {report['skipped']:,})"
-                   + (f"; added labels {', '.join(report['labels_added'])}" if report["labels_added"] else ""))
+    data_import.render(project, info)
 
 with splits:
     st.caption("Shuffle with a fixed seed and give samples train/dev/test by ratio.")
@@ -109,6 +72,5 @@ with download:
     ready = st.session_state.get(ready_key)
     if ready:
         data, report, filename = ready
-        st.caption(f"{report['exported']:,} samples ({report['left_out']:,} left out: CoNLL holds labelled ones only)"
-                   if report["left_out"] else f"{report['exported']:,} samples")
+        st.caption(view.export_caption(report))
         st.download_button(f"Download {filename}", data, filename, MEDIA_TYPES[report["format"]], key="export_download")

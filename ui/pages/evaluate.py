@@ -1,11 +1,14 @@
-"""Evaluate: scores of a run on a split, where it goes wrong, and the model-in-the-loop tools."""
+"""Evaluate: scores of a run on a split, where it goes wrong, and the model-in-the-loop tools.
+Scoring runs in the worker: the page shows the job's progress, then the cached scores."""
 import streamlit as st
 
 from core.base.errors import UserError
-from core.evaluation.report import evaluate, result
 from core.base.store import sessions
+from core.evaluation import jobs as eval_jobs
+from core.evaluation.report import result
 from ui import eval_view as view
 from ui import loop_view
+from ui.run_live import ACTIVE, start_worker, watch_job
 from ui.state import require_project
 
 st.title("Evaluate")
@@ -19,18 +22,26 @@ if run_id is None:
     st.stop()
 split = mid.selectbox("Split", ["test", "dev", "train"], key="eval_split")
 strict = right.toggle("Strict IOB2", key="eval_strict", help="seqeval strict mode: an I- tag after O is no entity")
-refresh = right.button("Re-evaluate", help="ignore the cached scores")
+refresh = right.button("Re-evaluate", help="score again, ignoring the cached scores")
 
 try:
-    with st.spinner(f"Evaluating run {run_id} on {split}…"):
-        ev = evaluate(sessions(), run_id, split, refresh=refresh)
+    state = eval_jobs.state(sessions(), run_id, split, refresh=refresh)
 except UserError as exc:
     st.warning(str(exc))
-    ev = None
+    st.stop()
+ev = state.result
+if ev is None:
+    if state.job_status in ACTIVE:
+        start_worker()
+    job = watch_job(state.job_id, f"Scoring run #{run_id} on {split}", key="evaluate")
+    if job["status"] not in ACTIVE and st.button("Try again", key="eval_retry", icon=":material/refresh:"):
+        with sessions().begin() as s:
+            eval_jobs.queue(s, run_id, split, refresh=True)
+        st.rerun()
 
 if ev is not None:
     res = result(ev, strict=strict)
-    st.caption(f"{ev['n']} labelled samples in {split}.")
+    st.caption(f"{ev['n']} labelled samples in {split} · samples {ev['sample_fingerprint'][:8]}")
     if ev["task"] == "ner":
         scores, confusion, errors = st.tabs(["Scores", "Confusion", "Errors"])
         with scores:

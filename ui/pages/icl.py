@@ -1,13 +1,16 @@
 """In-context: prompt a small causal LM with labelled demonstrations, preview the exact prompt,
-see raw output next to the parsed prediction, run it on a split, or let it suggest labels."""
+see raw output next to the parsed prediction, run it on a split, or let it suggest labels.
+The LM only ever loads in the worker: previews and runs are jobs this page watches."""
 import streamlit as st
 
-from core.icl.launch import create_icl_run
 from core.base.store import sessions, to_example
+from core.icl import preview
+from core.icl.launch import create_icl_run
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
-from ui.icl_view import config_form, live_icl_run, output_view, predictor, prompt_preview
+from ui.icl_view import config_form, live_icl_run, output_view, prompt_preview
+from ui.run_live import start_worker, watch_job
 from ui.state import query_int, require_project
 
 st.title("In-context learning")
@@ -48,15 +51,19 @@ if split_ids:
     run_one = run_col.button("Run on this sample", key="icl_run_one", icon=":material/play_arrow:")
     if show_prompt or run_one:
         try:
-            engine = predictor(config, labels, pool, project_id, multilabel)
-            engine.prepare([example])
-            parts = engine.parts(example)
-            prompt_preview(parts.prompt, parts.demos)
-            if run_one:
-                with st.spinner("running the model…"):
-                    output_view(example, engine.predict([example])[0])
-        except (ValueError, FileNotFoundError, RuntimeError) as exc:
+            with sessions().begin() as s:
+                st.session_state["icl_preview_job"] = preview.queue(s, project, config, sample_id, predict=run_one).id
+            start_worker()
+        except (ValueError, LookupError) as exc:
             st.error(str(exc))
+    preview_job = st.session_state.get("icl_preview_job")
+    if preview_job is not None:
+        job = watch_job(preview_job, "Loading the LM and building the prompt", key="icl_preview")
+        shown = job["metrics"]
+        if job["status"] == "completed" and shown.get("sample_id") == sample_id:
+            prompt_preview(shown["prompt"], shown["demo_ids"])
+            if "output" in shown:
+                output_view(example, shown)
 else:
     st.info(f"No samples in the {config.split!r} split: pick another split or import data.")
 
@@ -75,12 +82,7 @@ if start or suggest:
     except (ValueError, LookupError) as exc:
         st.error(str(exc))
     else:
-        try:
-            from core.runs.worker import ensure_worker
-
-            ensure_worker()
-        except ModuleNotFoundError:
-            st.info("Queued: the background worker will pick it up when it runs (`python cli.py worker`).")
+        start_worker()
         st.query_params["run"] = str(run_id)
         st.rerun()
 

@@ -1,7 +1,6 @@
 """Inspect: one sample under one run — gold vs predicted, per-token table, attention, attributions."""
 import streamlit as st
 
-from core.interpret import attribution
 from core.inference import predict
 from core.base.errors import UserError
 from core.interpret.inspection import attention_data, run_info, sample_view, walk_ids
@@ -64,6 +63,4 @@ attention_view.heatmap(data, layer, head)
 attention_view.from_token_bars(data, layer, head)
 
 st.subheader("Attributions (integrated gradients)")
-inspect_view.attributions(
-    lambda word, steps: attribution.explain(lm, view.text, word_index=word, steps=steps, tokens=view.tokens), view
-)
+inspect_view.attributions(run_id, view)

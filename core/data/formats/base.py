@@ -6,14 +6,28 @@ are 1-based physical lines of the file; ``line 0`` is a problem with the file as
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from core.text.spans import snap
 from core.base.types import SPLITS, Span
+from db.projects import LABEL_MAX, label_problem
 
 FILE_LEVEL = 0  # the line number of an error about the whole file (empty, binary, ...)
 MAX_WARNING_LINES = 10
+MAX_ERRORS = 100  # errors listed; the rest are counted (a 10 MB file of bad lines stays small)
+QUOTE_CHARS = 200  # a quoted line or value is cut to this many characters
+MAX_META_DEPTH = 100
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def quote(value: object, limit: int = QUOTE_CHARS) -> str:
+    """``repr`` of a value for an error message, cut to ``limit`` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > limit:
+        return repr(text[:limit]) + f"… ({len(text):,} characters)"
+    return repr(text)
 
 
 @dataclass
@@ -28,6 +42,10 @@ class Record:
     status: str = "labeled"
     split: str | None = None  # None: the importer's --split, else 'unassigned'
     meta: dict = field(default_factory=dict)
+    # Who annotated and when, where the file says (our exports, Label Studio, bundles).
+    annotator: str | None = None
+    annotated_at: str | None = None  # ISO 8601
+    seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -45,10 +63,59 @@ class ParseOptions:
     multilabel: bool = False
     text_column: str | None = None
     label_column: str | None = None
+    tag_names: tuple[str, ...] | None = None  # Hugging Face ids -> names (ner_tags / label)
+    decode_entities: bool = False  # &amp; -> &, &#039; -> ' in texts
+
+
+class Errors:
+    """The first ``MAX_ERRORS`` problems in file order, and how many there were in all."""
+
+    def __init__(self, items: Iterable[LineError] = ()) -> None:
+        self.items: list[LineError] = []
+        self.total = 0
+        for e in items:
+            self.append(e)
+
+    def append(self, error: LineError) -> None:
+        self.total += 1
+        if len(self.items) < MAX_ERRORS:
+            self.items.append(error)
+
+    def extend(self, errors: Iterable[LineError]) -> None:
+        for e in errors:
+            self.append(e)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __getitem__(self, index):
+        return self.items[index]
+
+    def __eq__(self, other) -> bool:  # tests compare with lists
+        return list(self.items) == list(other) if isinstance(other, list) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Errors({self.items!r}, total={self.total})"
+
+    def merged(self, other: Errors) -> Errors:
+        """Both lists in line order (each holds its own first errors, so the merge is the first)."""
+        out = Errors()
+        out.items = sorted([*self.items, *other.items], key=lambda e: e.line)[:MAX_ERRORS]
+        out.total = self.total + other.total
+        return out
 
 
 class Warnings:
-    """Counts of things the parser repaired or assumed, with the first lines they happened on."""
+    """Counts of things the parser repaired or assumed, with the first lines they happened on.
+
+    A message may hold ``{n}`` (the count) and ``{s}`` (plural ending); otherwise the count
+    is put in front."""
 
     def __init__(self) -> None:
         self._seen: dict[str, tuple[int, list[int]]] = {}
@@ -61,17 +128,29 @@ class Warnings:
 
     def as_list(self) -> list[dict]:
         return [
-            {"message": f"{count} {message}", "count": count, "lines": lines}
+            {"message": render_count(message, count), "count": count, "lines": lines}
             for message, (count, lines) in self._seen.items()
         ]
+
+
+def render_count(message: str, count: int) -> str:
+    if "{n}" in message:
+        return message.replace("{n}", f"{count:,}").replace("{s}", "" if count == 1 else "s")
+    return message
 
 
 @dataclass
 class ParseResult:
     records: list[Record]
-    errors: list[LineError]
+    errors: Errors | list[LineError]
     warnings: list[dict] = field(default_factory=list)
     invalid: int = 0  # records left out because of an error
+    scheme: str | None = None  # the tag scheme read (CoNLL, Hugging Face ner_tags)
+    merged: int = 0  # records folded into another (Prodigy answers on one input)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.errors, Errors):
+            self.errors = Errors(self.errors)
 
     @property
     def labels(self) -> list[str]:
@@ -85,48 +164,143 @@ class ParseResult:
         return list(seen)
 
 
-def decode(data: bytes) -> tuple[str | None, list[LineError]]:
-    """UTF-8 text of a file (a BOM is dropped); None plus errors when it is not text.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 
-    Undecodable lines are reported one by one (and replaced by U+FFFD so the other lines
-    can still be checked); NUL bytes mean a binary file.
+
+@dataclass
+class Decoded:
+    text: str | None
+    errors: list[LineError]
+    encoding: str = "utf-8"
+    warning: str | None = None
+
+
+def decode(data: bytes) -> Decoded:
+    """The text of a file: UTF-8 (a BOM is dropped), UTF-16/32 with a BOM, else the encoding
+    charset-normalizer detects (with a warning naming it). None plus errors when it is not text.
+
+    A file that is UTF-8 with a few broken bytes is not re-guessed: its bad lines are reported
+    one by one (replaced by U+FFFD so the other lines can still be checked).
     """
     if not data.strip():
-        return None, [LineError(FILE_LEVEL, "the file is empty: expected at least one sample; pick another file")]
-    if b"\x00" in data[:65536]:
-        return None, [
-            LineError(
+        return Decoded(None, [LineError(FILE_LEVEL, "the file is empty: expected at least one sample; pick another file")])
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return Decoded(data[len(bom):].decode(encoding), [], encoding)
+            except UnicodeDecodeError as exc:
+                return Decoded(None, [LineError(FILE_LEVEL, f"the file starts with a {encoding} byte-order mark but is "
+                                                 f"not valid {encoding} (byte {exc.start}); save it again as UTF-8")])
+    if b"\x00" not in data[:65536]:
+        try:
+            return Decoded(data.decode("utf-8"), [])
+        except UnicodeDecodeError:
+            pass
+        if _UTF8_MULTIBYTE.search(data):  # UTF-8 with broken bytes: name the lines
+            return Decoded(data.decode("utf-8", errors="replace"), _utf8_errors(data))
+    guess = _detect(data)
+    if guess is None:
+        if b"\x00" in data[:65536]:
+            return Decoded(None, [LineError(
                 FILE_LEVEL,
-                "this is a binary file (it contains NUL bytes): expected UTF-8 text such as CoNLL, JSONL, "
+                "this is a binary file (it contains NUL bytes): expected text such as CoNLL, JSONL, "
                 "CSV/TSV or plain text; export the data as text first",
-            )
-        ]
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+            )])
+        return Decoded(data.decode("utf-8", errors="replace"), _utf8_errors(data))
+    text, encoding = guess
+    return Decoded(text, [], encoding, f"the file is not UTF-8: read as {encoding} (detected by charset-normalizer); "
+                                       "check a few samples, or save the file as UTF-8 to be sure")
+
+
+def _detect(data: bytes) -> tuple[str, str] | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:1_000_000]).best()
+    if best is None or best.encoding in ("utf_8", "ascii"):
+        return None
     try:
-        return data.decode("utf-8"), []
-    except UnicodeDecodeError:
-        pass
+        text = data.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    if "\x00" in text:  # still binary once decoded
+        return None
+    return text, best.encoding.replace("_", "-")
+
+
+def _utf8_errors(data: bytes) -> list[LineError]:
     errors = []
     for number, raw in enumerate(data.split(b"\n"), start=1):
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            errors.append(
-                LineError(
-                    number,
-                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
-                    "save the file as UTF-8",
-                )
-            )
-    return data.decode("utf-8", errors="replace"), errors
+            errors.append(LineError(number, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+                                            "save the file as UTF-8"))
+    return errors
+
+
+def iter_lines(text: str) -> Iterable[tuple[int, str]]:
+    """``(number, line)`` for every physical line; LF, CRLF and bare CR all end a line, so a
+    file saved with old Mac line endings is not read as one line."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # one list of lines: ~60 bytes a line more than a generator, and twice as fast to walk
+    return enumerate(text.split("\n"), start=1)
+
+
+def text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return f"the text holds a NUL character (at {text.index(chr(0))}); databases cannot store it: remove it"
+    bad = _SURROGATE.search(text)
+    if bad:
+        return (f"the text holds a lone surrogate {bad.group()!r} at {bad.start()} (half of a broken character); "
+                "fix the character or remove it")
+    return None
+
+
+def meta_problem(value, depth: int = 0) -> str | None:
+    """Values a JSON column cannot store the same way on SQLite and PostgreSQL."""
+    if depth > MAX_META_DEPTH:
+        return f"meta is nested more than {MAX_META_DEPTH} levels deep; flatten it"
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return f"meta holds {value!r}, which JSON cannot store; use null or a string"
+    if isinstance(value, str):
+        problem = text_problem(value)
+        return f"a meta value: {problem}" if problem else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            problem = meta_problem(str(k), depth + 1) or meta_problem(v, depth + 1)
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for v in value:
+            problem = meta_problem(v, depth + 1)
+            if problem:
+                return problem
+    return None
+
+
+def record_problem(record: Record) -> str | None:
+    """Checks every format shares, so SQLite and PostgreSQL store exactly the same files."""
+    problem = text_problem(record.text)
+    if problem:
+        return problem
+    for name in {*(s.label for s in record.spans), *record.categories}:
+        problem = label_problem(name)
+        if problem:
+            return problem
+    if record.annotator is not None and len(record.annotator) > LABEL_MAX:
+        return f"annotator name has {len(record.annotator)} characters: expected at most {LABEL_MAX}; shorten it"
+    return meta_problem(record.meta)
 
 
 def check_split(value, line: int) -> tuple[str | None, LineError | None]:
     if value is None or value == "":
         return None, None
     if value not in SPLITS:
-        return None, LineError(line, f"unknown split {value!r}: expected one of {', '.join(SPLITS)}")
+        return None, LineError(line, f"unknown split {quote(value)}: expected one of {', '.join(SPLITS)}; "
+                                 "fix the split or leave it empty")
     return value, None
 
 
@@ -151,10 +325,11 @@ def snap_spans(
     errors: list[LineError] = []
     for start, end, label in raw:
         if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
-            errors.append(LineError(line, f"span offsets must be integers, found start={start!r} end={end!r}"))
+            errors.append(LineError(line, f"span offsets must be integers, found start={quote(start)} "
+                                    f"end={quote(end)}; fix the offsets"))
             continue
         if not isinstance(label, str) or not label.strip():
-            errors.append(LineError(line, f"span [{start}, {end}) has no label (found {label!r}); give it a label name"))
+            errors.append(LineError(line, f"span [{start}, {end}) has no label (found {quote(label)}); give it a label name"))
             continue
         if not 0 <= start < end <= len(text):
             errors.append(
@@ -172,7 +347,7 @@ def snap_spans(
             )
             continue
         if snapped != (start, end):
-            warnings.add("spans were widened to whole word tokens", line)
+            warnings.add("{n} span{s} widened to whole word tokens", line)
         spans.append(Span(snapped[0], snapped[1], label.strip()))
     spans.sort()
     for a, b in zip(spans, spans[1:]):
@@ -203,3 +378,47 @@ def check_categories(values: list, line: int, options: ParseOptions) -> tuple[li
             )
         ]
     return cats, []
+
+
+_ENTITY = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]*;?)")
+
+
+def remap_offsets(record: Record, _unused: str | None = None) -> None:
+    """Decode HTML entities (``&amp;``, ``&#039;``) in a record's text and move its tokens and
+    spans with the characters. Tokens derived from the text are derived again from the new
+    text (``&amp;`` was three word tokens); tokens given by the file keep their boundaries."""
+    import html
+
+    from core.text.tokenize import word_offsets
+
+    old = record.text
+    derived = record.tokens == word_offsets(old)
+    parts: list[str] = []
+    newpos = [0] * (len(old) + 1)  # new offset of every old offset
+    pos = last = 0
+    for m in _ENTITY.finditer(old):
+        plain = old[last:m.start()]
+        for i in range(len(plain)):
+            newpos[last + i] = pos + i
+        parts.append(plain)
+        pos += len(plain)
+        repl = html.unescape(m.group())
+        for i in range(m.start(), m.end()):  # inside an entity: where its replacement ends
+            newpos[i] = pos if i == m.start() else pos + len(repl)
+        parts.append(repl)
+        pos += len(repl)
+        last = m.end()
+    tail = old[last:]
+    for i in range(len(tail) + 1):
+        newpos[last + i] = pos + i
+    record.text = "".join(parts) + tail
+    if derived:
+        record.tokens = word_offsets(record.text)
+    else:
+        record.tokens = [(newpos[s], newpos[e]) for s, e in record.tokens if newpos[e] > newpos[s]]
+    spans = []
+    for sp in record.spans:
+        snapped = snap(record.tokens, newpos[sp.start], newpos[sp.end])
+        if snapped:
+            spans.append(Span(snapped[0], snapped[1], sp.label))
+    record.spans = spans

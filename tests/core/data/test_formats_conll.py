@@ -4,6 +4,7 @@ import io
 import pytest
 
 from core.data.formats import ParseOptions, parse
+from core.data.formats.base import render_count
 from core.data.formats.conll import REPAIR_WARNING, write_conll
 from core.base.types import Span
 from db.samples import LabeledSample
@@ -43,7 +44,8 @@ def test_i_after_o_is_repaired_and_reported_with_the_line_for_the_whole_file():
     # The repair sits in a sentence without any B-: the file-level scheme (BIO) decides.
     result = _parse("a\tO\nb\tI-person\n\nc\tB-x\nd\tI-y\n")
     assert [r.spans for r in result.records] == [[Span(2, 3, "person")], [Span(0, 1, "x"), Span(2, 3, "y")]]
-    assert result.warnings == [{"message": f"2 {REPAIR_WARNING}", "count": 2, "lines": [2, 5]}]
+    assert result.warnings == [{"message": render_count(REPAIR_WARNING, 2), "count": 2, "lines": [2, 5]}]
+    assert result.warnings[0]["message"].startswith("2 I-/E- tags that opened an entity")
 
 
 def test_cjk_tokens_join_without_spaces():
@@ -57,7 +59,7 @@ def test_every_bad_line_is_reported_not_only_the_first():
     assert [(e.line, e.message.split(":")[0]) for e in result.errors] == [
         (3, "unknown tag 'X-location'"), (5, "too few columns"), (9, "unknown tag 'b-person'"),
     ]
-    assert "BIO, IOB1 or IOBES" in result.errors[0].message
+    assert "M- (BMES)" in result.errors[0].message and "fix the tag" in result.errors[0].message
     assert result.records == [] and result.invalid == 3
 
 

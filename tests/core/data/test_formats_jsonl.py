@@ -23,7 +23,7 @@ def test_prodigy_and_doccano_spans_snap_to_word_tokens():
     ), "jsonl", NER)
     assert result.errors == []
     assert [r.spans for r in result.records] == [[Span(7, 15, "LOC")], [Span(6, 11, "LOC")], [Span(6, 11, "LOC")]]
-    assert result.warnings[0]["message"] == "1 spans were widened to whole word tokens"
+    assert result.warnings[0]["message"] == "1 span widened to whole word tokens"
     assert result.warnings[0]["lines"] == [3]
 
 

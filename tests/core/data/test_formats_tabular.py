@@ -25,8 +25,11 @@ def test_csv_errors_name_the_line_and_the_columns():
     data = b'text,label\n"fine",pos\nshort\n"a,b",neg,extra\n,neg\n'
     result = parse(data, "csv", CLS)
     assert [(e.line, e.message.split(":")[0]) for e in result.errors] == [
-        (3, "too few columns"), (4, "too many columns"), (5, "the text in column 'text' is empty; remove the line or give it a text"),
+        (4, "too many columns"), (5, "the text in column 'text' is empty; remove the line or give it a text"),
     ]
+    # a short row is padded with empty cells (pandas does the same), and the import says so
+    assert [(r.text, r.status) for r in result.records] == [("fine", "labeled"), ("short", "unlabeled")]
+    assert result.warnings[-1]["message"].startswith("1 row had fewer cells than the header")
     missing = parse(b"review,rating\nx,y\n", "csv", ParseOptions("classification", label_column="score"))
     assert missing.errors[0].line == 1
     assert "no column named 'text'" in missing.errors[0].message and "--text-column" in missing.errors[0].message
@@ -43,7 +46,8 @@ def test_multilabel_cells_split_on_pipe_and_empty_cells_are_unlabelled():
 def test_no_label_column_imports_unlabelled_and_says_so():
     result = parse(b"text\nhello\n", "csv", CLS)
     assert result.records[0].status == "unlabeled"
-    assert "no 'label' column" in result.warnings[0]["message"]
+    assert result.warnings[0]["message"].startswith("1 row will be imported unlabelled: no label column")
+    assert "--" not in result.warnings[0]["message"]  # shown on the Data page too: no command-line flag
 
 
 def test_plain_text_keeps_each_line_exactly():
@@ -61,11 +65,12 @@ def test_binary_and_empty_files_are_file_level_errors(fmt):
     assert empty.errors[0].line == 0 and "empty" in empty.errors[0].message
 
 
-def test_undecodable_lines_are_each_reported_and_left_out():
-    result = parse(b"good\tO\n\nbad\xff\tO\n\nworse\xfe\tO\n", "conll", ParseOptions("ner"))
+def test_utf8_with_broken_bytes_reports_each_bad_line_and_leaves_it_out():
+    # valid UTF-8 (é) beside broken bytes: a damaged UTF-8 file, not another encoding
+    result = parse("café\tO\n\n".encode() + b"bad\xff\tO\n\nworse\xfe\tO\n", "conll", ParseOptions("ner"))
     assert [e.line for e in result.errors] == [3, 5]
     assert "not valid UTF-8" in result.errors[0].message
-    assert [r.text for r in result.records] == ["good"]
+    assert [r.text for r in result.records] == ["café"]
 
 
 def test_format_from_extension_and_conll_sniffed_in_txt():
@@ -73,4 +78,4 @@ def test_format_from_extension_and_conll_sniffed_in_txt():
     assert detect_format("train.txt", b"EU\tB-ORG\nrejects\tO\n") == "conll"
     assert detect_format("notes.txt", b"I like it. O\nsecond line\n") == "txt"
     with pytest.raises(UserError, match="pass --format"):
-        detect_format("data.xlsx")
+        detect_format("data.docx")

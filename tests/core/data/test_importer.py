@@ -77,11 +77,13 @@ def test_requests_are_checked_before_anything_is_read(ner):
         importer.import_path(_request(), "/no/such/file.conll", ner)
 
 
-def test_import_into_a_single_label_project_refuses_multilabel_rows(S):
+def test_import_into_a_single_label_project_refuses_labels_with_a_pipe(S):
+    # `|` separates labels in CSV exports: a label holding one could not come back (issue 11)
     with S.begin() as s:
         project_repo.create_project(s, "cls", "classification")
     report = importer.import_bytes(_request(project="cls", filename="x.csv"), b"text,label\na,x|y\nb,y\n", S)
-    assert report["errors"] == [] and _stats(S, "cls")["labels"] == {"x|y": 1, "y": 1}
+    assert [e["line"] for e in report["errors"]] == [2] and "contains '|'" in report["errors"][0]["message"]
+    assert _stats(S, "cls")["samples"] == 0
     with S.begin() as s:
         project_repo.create_project(s, "multi", "classification", multilabel=True)
     importer.import_bytes(_request(project="multi", filename="x.csv"), b"text,label\na,x|y\nb,y\n", S)

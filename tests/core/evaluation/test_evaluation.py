@@ -24,13 +24,30 @@ def run_cli(capsys, *argv) -> dict:
 
 
 def gold_and_predicted(S, run_id: int, split: str):
+    """Gold word tags and the model's word tags, predicted here without core.inference: the tokenizer
+    splits the words into subwords and each word takes the argmax label of its first subword (the
+    texts are short, so one window holds each)."""
+    import torch
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
     with S.begin() as s:
         run = run_repo.get_run(s, run_id)
         project = project_repo.get_project_by_id(s, run.project_id)
         gold = [to_example(r) for r in sample_repo.iter_labeled(s, project, splits=[split])]
         checkpoint = run.checkpoint
-    lm = predict.load(checkpoint, "ner")
-    y_pred = [p.tags for p in predict.predict_texts(lm, [(ex.text, list(ex.tokens)) for ex in gold])]
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    model = AutoModelForTokenClassification.from_pretrained(checkpoint).eval()
+    y_pred = []
+    for ex in gold:
+        words = [ex.text[s:e] for s, e in ex.tokens]
+        enc = tokenizer(words, is_split_into_words=True, return_tensors="pt")
+        with torch.no_grad():
+            best = model(**enc).logits[0].argmax(-1).tolist()  # (T,)
+        first = {}
+        for position, word in enumerate(enc.word_ids(0)):
+            if word is not None and word not in first:
+                first[word] = position
+        y_pred.append([model.config.id2label[best[first[w]]] for w in range(len(words))])
     y_true = [spans_to_bio(ex.tokens, ex.spans) for ex in gold]
     return y_true, y_pred
 
@@ -57,10 +74,11 @@ def weak_ner_run(S, tmp_path):
 
 
 @pytest.mark.parametrize("strict", [False, True])
-def test_evaluate_matches_seqeval_report(S, capsys, weak_ner_run, strict):
+def test_evaluate_matches_seqeval_on_independently_predicted_tags(S, capsys, weak_ner_run, strict):
     argv = ["evaluate", str(weak_ner_run), "--split", "test"] + (["--strict"] if strict else [])
     out = run_cli(capsys, *argv)
     y_true, y_pred = gold_and_predicted(S, weak_ner_run, "test")
+    assert y_true != y_pred, "the weak model should make mistakes, or the comparison shows nothing"
     kwargs = {"mode": "strict", "scheme": IOB2} if strict else {}
     expected = classification_report(y_true, y_pred, output_dict=True, zero_division=0, **kwargs)
     assert out["mode"] == ("strict" if strict else "default")
@@ -70,6 +88,41 @@ def test_evaluate_matches_seqeval_report(S, capsys, weak_ner_run, strict):
         for metric in ("precision", "recall", "f1-score", "support"):
             assert got[metric] == pytest.approx(float(row[metric])), (label, metric)
     assert set(out["per_label"]) == {k for k in expected if not k.endswith(" avg")}
+
+
+def test_evaluate_reports_hand_counted_scores_for_known_predictions(S, capsys):
+    """Eight test samples, each 'NAME flew to PLACE on Monday .' with one PER and one LOC:
+    perfect except sample 1 (its LOC predicted as PER) and sample 2 (nothing predicted).
+    PER: tp 7, fp 1, fn 1; LOC: tp 6, fp 0, fn 2."""
+    pid = tm.ner_project(S)
+    with S.begin() as s:
+        project = project_repo.get_project_by_id(s, pid)
+        run = run_repo.create_run(s, project, "icl", {"shots": 0}, status="running")
+        rows = list(sample_repo.iter_labeled(s, project, splits=["test"]))
+        assert len(rows) == 8
+        for i, row in enumerate(rows):
+            spans = [list(x) for x in row.spans]
+            if i == 1:
+                spans = [[a, b, "PER"] for a, b, _ in spans]
+            if i == 2:
+                spans = []
+            run_repo.save_prediction(s, run.id, row.id, {"spans": spans})
+        run_repo.finish(s, run.id, "completed", metrics={})
+        run_id = run.id
+    for strict in (False, True):  # every predicted tag sequence is valid IOB2: both modes agree
+        out = run_cli(capsys, "evaluate", str(run_id), *(["--strict"] if strict else []))
+        assert out["n"] == 8
+        assert out["per_label"]["PER"] == pytest.approx(
+            {"precision": 7 / 8, "recall": 7 / 8, "f1-score": 7 / 8, "support": 8})
+        assert out["per_label"]["LOC"] == pytest.approx(
+            {"precision": 1.0, "recall": 6 / 8, "f1-score": 2 * 0.75 / 1.75, "support": 8})
+        assert out["micro"] == pytest.approx(
+            {"precision": 13 / 14, "recall": 13 / 16, "f1-score": 26 / 30, "support": 16})
+        assert (out["precision"], out["recall"], out["f1"]) == pytest.approx((13 / 14, 13 / 16, 26 / 30))
+        assert out["macro"]["f1-score"] == pytest.approx((7 / 8 + 1.5 / 1.75) / 2)
+        assert out["errors"]["counts"] == {"wrong_type": 1, "wrong_boundary": 0, "wrong_type_and_boundary": 0,
+                                           "spurious": 0, "missed": 2}
+        assert out["confusion"]["labels"] == ["PER", "LOC", "O"]
 
 
 @pytest.mark.parametrize("strict", [False, True])
@@ -94,15 +147,26 @@ def test_error_breakdown_adds_up_to_fp_and_fn(S, capsys, weak_ner_run, strict):
 
 
 def test_evaluation_is_cached_and_invalidated_by_relabelling(S, capsys, weak_ner_run):
-    first = run_cli(capsys, "evaluate", str(weak_ner_run))
+    first = run_cli(capsys, "evaluate", str(weak_ner_run), "--errors")
     with S.begin() as s:
         cached = run_repo.get_run(s, weak_ner_run).metrics["eval"]["test"]
         project = project_repo.get_project_by_id(s, run_repo.get_run(s, weak_ner_run).project_id)
-        row = next(sample_repo.iter_labeled(s, project, splits=["test"]))
+        wrong = {e["sample_id"] for e in first["errors"]["items"]}
+        # A sample the model got exactly right: its predicted entities are its gold entities.
+        row = next(r for r in sample_repo.iter_labeled(s, project, splits=["test"]) if r.id not in wrong)
         sample_repo.save_annotations(s, row.id, row.version, spans=[])  # drop its gold entities
     assert cached["default"]["report"]["f1"] == first["f1"]
-    second = run_cli(capsys, "evaluate", str(weak_ner_run))
-    assert second["per_label"] != first["per_label"] or second["errors"] != first["errors"]
+    second = run_cli(capsys, "evaluate", str(weak_ner_run), "--errors")
+    # Each dropped gold entity leaves the support ...
+    for label, scores in first["per_label"].items():
+        removed = sum(1 for *_, l in row.spans if l == label)
+        assert second["per_label"].get(label, {"support": 0})["support"] == scores["support"] - removed, label
+    # ... and, still predicted, becomes a spurious entity; every other sample is scored as before.
+    spurious = sorted(e["predicted"][:3] for e in second["errors"]["items"] if e["sample_id"] == row.id)
+    assert spurious == sorted(list(span) for span in row.spans)
+    assert {e["kind"] for e in second["errors"]["items"] if e["sample_id"] == row.id} == {"spurious"}
+    others = [e for e in first["errors"]["items"] if e["sample_id"] != row.id]
+    assert [e for e in second["errors"]["items"] if e["sample_id"] != row.id] == others
     with S.begin() as s:
         assert run_repo.get_run(s, weak_ner_run).metrics["eval"]["test"]["fingerprint"] != cached["fingerprint"]
 
