@@ -100,7 +100,7 @@ def rank(S: sessionmaker[Session], run_id: int, limit: int = 20, split: str | No
         gold = [to_example(r) for r in sample_repo.iter_labeled(s, project, splits=[split] if split else None)]
     if progress is not None:
         progress.phase("predicting")
-    preds = predict.predict_texts(lm, [(ex.text, list(ex.tokens)) for ex in gold], on_progress=progress)
+    preds = predict.predict_examples(lm, gold, on_progress=progress)
     if progress is not None:
         progress.phase("ranking")
     found = []

@@ -6,6 +6,7 @@ without a dev split a share of train is held out (and the run says so in its met
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from core.base import settings
@@ -24,6 +25,8 @@ from db import samples as sample_repo
 HOLD_OUT_SHARE = 0.1  # share of train held out as dev when a project has no dev split
 MIN_TRAIN_FOR_HOLD_OUT = 10
 TRAIN_IDS_FILE = "train_sample_ids.json"
+
+log = logging.getLogger(__name__)
 
 
 def execute(run_id: int) -> None:
@@ -58,7 +61,7 @@ def execute(run_id: int) -> None:
             notes.append("no labelled dev split and too few train samples to hold some out: "
                          "the run keeps its last checkpoint and has no dev scores")
     for note in notes:
-        print(f"[tagtune] {note}", flush=True)
+        log.info(note)
 
     callback = RunCallback(S, run_id)
     result = train_examples(config, train, dev, labels, task, out_dir, multilabel=multilabel,

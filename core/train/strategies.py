@@ -51,13 +51,13 @@ def count(model: nn.Module) -> ParamCount:
 
 
 def apply_strategy(model: nn.Module, config: TrainConfig, task: str) -> nn.Module:
-    if config.strategy == "full":
-        return model
-    if config.strategy == "freeze":
-        return _freeze(model, config.freeze_layers)
-    if config.strategy == "bitfit":
-        return _bitfit(model)
-    return _lora(model, config, task)
+    """The model with only the strategy's weights trainable (wrapped by peft for LoRA). One
+    function per strategy in STRATEGY_FUNCTIONS, so a new strategy is one entry there."""
+    if not config.train_word_embeddings:
+        # The (vocabulary x hidden) matrix: its dense gradient and AdamW update cost a share of
+        # every step although a batch touches a few hundred of its rows.
+        model.get_input_embeddings().weight.requires_grad_(False)
+    return STRATEGY_FUNCTIONS[config.strategy](model, config, task)
 
 
 def encoder_layers(model: nn.Module) -> nn.ModuleList:
@@ -86,14 +86,16 @@ def _freeze(model: nn.Module, n_layers: int) -> nn.Module:
     return model
 
 
-def _head_parameter_names(model: nn.Module) -> set[str]:
-    """Parameters outside the base encoder: the task head (classifier, pre-classifier)."""
-    base = {id(p) for p in model.base_model.parameters()}
-    return {name for name, p in model.named_parameters() if id(p) not in base}
+def head_parameter_names(model: nn.Module) -> set[str]:
+    """Names (as ``model.named_parameters`` gives them) of the parameters outside the base
+    encoder: the task head (classifier, pre-classifier), also inside a peft wrapper."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    encoder = {id(p) for p in inner.base_model.parameters()}
+    return {name for name, p in model.named_parameters() if id(p) not in encoder}
 
 
 def _bitfit(model: nn.Module) -> nn.Module:
-    head = _head_parameter_names(model)
+    head = head_parameter_names(model)
     for name, p in model.named_parameters():
         p.requires_grad = name in head or name.endswith(".bias") or name == "bias"
     return model
@@ -115,7 +117,7 @@ def lora_targets(model_type: str, config: TrainConfig) -> list[str]:
 def _lora(model: nn.Module, config: TrainConfig, task: str) -> nn.Module:
     from peft import LoraConfig, TaskType, get_peft_model
 
-    head = sorted({name.split(".")[0] for name in _head_parameter_names(model)})
+    head = sorted({name.split(".")[0] for name in head_parameter_names(model)})
     lora = LoraConfig(
         task_type=TaskType.TOKEN_CLS if task == "ner" else TaskType.SEQ_CLS,
         r=config.lora_rank,
@@ -129,6 +131,14 @@ def _lora(model: nn.Module, config: TrainConfig, task: str) -> nn.Module:
     except ValueError as exc:
         raise ValueError(f"LoRA could not adapt modules {lora.target_modules}: {exc}; "
                          "set lora_targets to module names that exist in this model") from exc
+
+
+STRATEGY_FUNCTIONS = {
+    "full": lambda model, config, task: model,
+    "freeze": lambda model, config, task: _freeze(model, config.freeze_layers),
+    "bitfit": lambda model, config, task: _bitfit(model),
+    "lora": _lora,
+}
 
 
 def count_parameters(config: TrainConfig, task: str, num_labels: int, multilabel: bool = False) -> ParamCount:

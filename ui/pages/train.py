@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core.base.store import sessions
-from core.train.launch import create_finetune_run
+from core.train.launch import create_finetune_run, train_size
 from core.runs.summary import project_runs
 from core.runs.worker import ensure_worker
 from db import projects as project_repo
@@ -22,6 +22,7 @@ with sessions().begin() as s:
     task, multilabel = p.task, p.multilabel
     labels = [l.name for l in project_repo.labels_of(s, p)]
     stats = sample_repo.stats(s, p)
+    n_train, n_words = train_size(s, project)
     runs = project_runs(s, project, kinds=["finetune"])
 
 st.caption(f"{task}{' (multilabel)' if multilabel else ''} · {len(labels)} labels · "
@@ -29,7 +30,7 @@ st.caption(f"{task}{' (multilabel)' if multilabel else ''} · {len(labels)} labe
            + ", ".join(f"{k} {v:,}" for k, v in stats["splits"].items() if v))
 
 with st.container(key="train_form"):
-    config, problem = config_form(task, [r for r in runs if r["status"] == "completed"])
+    config, problem = config_form(task, n_train, n_words, [r for r in runs if r["status"] == "completed"])
     n_outputs = 1 + 2 * len(labels) if task == "ner" else len(labels)
     if config is not None:
         counted = trainable_parameters(config.to_json(), task, max(n_outputs, 1), multilabel)
