@@ -17,7 +17,8 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	# Address, usage statistics, file watching, XSRF and the upload cap: .streamlit/config.toml.
+	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests

@@ -1,6 +1,7 @@
 """Engine and session factory from a SQLAlchemy URL, plus schema upgrade through Alembic."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +49,7 @@ def upgrade(engine: Engine) -> None:
 def _cached(url: str) -> tuple[Engine, sessionmaker[Session]]:
     engine = make_engine(url)
     upgrade(engine)
+    _ENGINES[url] = engine
     return engine, sessionmaker(engine, expire_on_commit=False)
 
 
@@ -61,5 +63,30 @@ def engine_for(url: str) -> Engine:
 
 
 def reset() -> None:
-    """Forget cached engines (after a fork, or between tests with different URLs)."""
+    """Close and forget cached engines (between tests with different URLs, or to reconnect)."""
+    for engine in _engines():
+        engine.dispose()
     _cached.cache_clear()
+
+
+def _engines() -> list[Engine]:
+    # lru_cache keeps no public list of its values; the engines are reachable through the
+    # cached sessionmakers' binds only, so keep our own record.
+    return list(_ENGINES.values())
+
+
+def _after_fork_in_child() -> None:
+    """A forked process must never use its parent's database connections: SQLAlchemy's pool and,
+    for SQLite, the library's per-process lock bookkeeping would be shared with the parent
+    (issue 11: a forked run's writes vanished when its worker was killed). Drop the inherited
+    pools without closing the parent's connections (``close=False``) and open fresh engines on
+    first use. Tagtune's run processes do not rely on this (they fork from a launcher that never
+    opened the database, core/runs/launcher.py); it guards any other fork."""
+    for engine in _engines():
+        engine.dispose(close=False)
+    _ENGINES.clear()
+    _cached.cache_clear()
+
+
+_ENGINES: dict[str, Engine] = {}
+os.register_at_fork(after_in_child=_after_fork_in_child)

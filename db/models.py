@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 
 def utcnow() -> datetime:
@@ -29,7 +29,12 @@ class Base(DeclarativeBase):
 
 class Project(Base):
     __tablename__ = "projects"
-    __table_args__ = (CheckConstraint("task IN ('ner', 'classification')", name="ck_projects_task"),)
+    __table_args__ = (
+        CheckConstraint("task IN ('ner', 'classification')", name="ck_projects_task"),
+        CheckConstraint("queue_order IN ('import', 'random', 'least_confidence', 'margin', 'entropy')",
+                        name="ck_projects_queue_order"),
+        CheckConstraint("queue_aggregate IN ('min', 'mean')", name="ck_projects_queue_aggregate"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -37,6 +42,13 @@ class Project(Base):
     multilabel: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(20), default="en")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Changes in the same transaction as every change to the project's samples, human annotations
+    # or labels (db.projects.touch): the key of the cached counts (db.samples.stats).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The order the labelling queue follows (core.labeling.active.reorder_queue writes it with the
+    # samples' priorities): import order, a seeded shuffle, or an uncertainty measure over words.
+    queue_order: Mapped[str] = mapped_column(String(40), default="import", server_default="import")
+    queue_aggregate: Mapped[str] = mapped_column(String(10), default="min", server_default="min")
     # Import choices remembered per project, e.g. {"decode_entities": true} (&amp; -> &).
     import_options: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
@@ -59,6 +71,13 @@ class Label(Base):
 
     project: Mapped[Project] = relationship(back_populates="labels")
 
+    @validates("colour")
+    def _check_colour(self, _key: str, colour: str) -> str:
+        # Colours reach the pages' CSS: only #rrggbb is ever stored, whichever path writes it.
+        from db.projects import check_colour
+
+        return check_colour(colour, self.name)
+
 
 class Sample(Base):
     __tablename__ = "samples"
@@ -68,7 +87,10 @@ class Sample(Base):
         CheckConstraint("version >= 1", name="ck_samples_version"),
         # The labelling queue: next sample by status, then priority (active learning), then id.
         Index("ix_samples_queue", "project_id", "status", "priority", "id"),
-        Index("ix_samples_project_split", "project_id", "split"),
+        # Counts per split and status read this index alone (no table rows).
+        Index("ix_samples_project_split_status", "project_id", "split", "status"),
+        # A project's samples in id order (browsing, streaming): no sort of every row.
+        Index("ix_samples_project_id", "project_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,11 +131,12 @@ class Annotation(Base):
             "confidence IS NULL OR (confidence >= 0 AND confidence <= 1)", name="ck_annotations_confidence"
         ),
         Index("ix_annotations_sample_source", "sample_id", "source"),
+        Index("ix_annotations_label_source", "label_id", "source"),  # counts per label
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id", ondelete="CASCADE"))
-    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"), index=True)
+    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"))
     start_char: Mapped[int | None] = mapped_column(Integer, nullable=True)
     end_char: Mapped[int | None] = mapped_column(Integer, nullable=True)
     source: Mapped[str] = mapped_column(String(10), default="human")
@@ -127,15 +150,11 @@ class Annotation(Base):
     label: Mapped[Label] = relationship()
 
 
-# Every kind of run the worker executes (core.runs.jobs maps each to its handler and lane).
-RUN_KINDS = ("finetune", "icl", "preannotate", "learning_curve", "evaluate", "label_errors", "icl_preview",
-             "attribution", "export_model", "pretrain")
-
-
 class Run(Base):
     __tablename__ = "runs"
+    # ``kind`` has no CHECK: the worker's dispatch table (core/runs/jobs.py) is the one list of
+    # kinds, so adding a kind is one line there; the worker fails a run of an unknown kind.
     __table_args__ = (
-        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in RUN_KINDS)})", name="ck_runs_kind"),
         CheckConstraint("phase_progress IS NULL OR (phase_progress >= 0 AND phase_progress <= 1)",
                         name="ck_runs_phase_progress"),
         CheckConstraint(
@@ -157,6 +176,8 @@ class Run(Base):
     parent_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"), nullable=True)
     device: Mapped[str | None] = mapped_column(String(100), nullable=True)
     pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The worker that claimed the run: when that worker dies, its running runs are interrupted.
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="SET NULL", name="fk_runs_worker_id_workers"), nullable=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     # What the run is doing now ("training", "evaluating 2/3", "exporting") and how far that phase
     # is, so a page can show a moving bar and an ETA for phases that are not training steps.
@@ -209,3 +230,43 @@ class Prediction(Base):
     raw: Mapped[str | None] = mapped_column(Text, nullable=True)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Worker(Base):
+    """One background worker process and its heartbeat: the app (or anyone) tells a live worker
+    from a dead one by ``beat_at``, not by the lock file alone."""
+
+    __tablename__ = "workers"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'stopped', 'dead')", name="ck_workers_status"),
+        Index("ix_workers_status_beat", "status", "beat_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    parent_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # {"train": [run ids], "batch": [...], "quick": [...]} as of the last beat.
+    lanes: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Why it stopped or died, for the Train and Runs pages.
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Draft(Base):
+    """A person's unsaved edits to one sample, stored as they are made so that a reload, another
+    page or a closed tab loses nothing; deleted when that person saves the sample."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("sample_id", "annotator", name="uq_drafts_sample_annotator"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id", ondelete="CASCADE"))
+    annotator: Mapped[str] = mapped_column(String(100), default="")  # "" when no name is set
+    version: Mapped[int] = mapped_column(Integer)  # the sample version the edits were made on
+    # {"spans": [[start, end, label], ...]} or {"categories": [...]}
+    edits: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,14 +1,15 @@
 """Repository functions for projects and labels. Session first; never commit."""
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from db.errors import AlreadyExists, NotFound
-from db.models import Label, Project
+from db.models import Annotation, Label, Project, Sample
 
 LABEL_MAX = 100  # labels.name is String(100)
 # `|` joins multi-labels in CSV, tab and line breaks end CoNLL/TSV columns and rows.
@@ -20,6 +21,18 @@ PALETTE = (
     "#8ecae6", "#ffb703", "#b5e48c", "#f4a3a8", "#cdb4db",
     "#ffd6a5", "#a0c4ff", "#caffbf", "#fdffb6", "#bdb2ff",
 )
+
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def check_colour(colour: str, label: str) -> str:
+    """``colour`` when it is ``#rrggbb``; colours go into the pages' CSS, so nothing else is stored."""
+    if not isinstance(colour, str) or not HEX_COLOUR.match(colour):
+        raise ValueError(
+            f"colour {colour!r} of label {label!r} is not a #rrggbb colour (e.g. #8ecae6); pick one with the picker"
+        )
+    return colour
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,48 @@ def create_project(
     return project
 
 
+def touch(session: Session, project_id: int) -> tuple[int, int]:
+    """Give the project a new revision: every change to its samples, human annotations or labels
+    calls this in the same transaction, so counts cached by revision are never stale. A random
+    value, not a counter: a rolled-back change must not leave a revision that a later, different
+    change would reuse (a cache filled inside the rolled-back transaction would then look fresh).
+    Returns (the revision replaced, the new one); call it after the transaction's first write, so
+    on SQLite the write lock is held and the replaced revision is exact (FOR UPDATE elsewhere)."""
+    table = Project.__table__
+    old = int(session.scalar(select(table.c.revision).where(table.c.id == project_id).with_for_update()) or 0)
+    new = random.randrange(1, 2**31)
+    while new == old:
+        new = random.randrange(1, 2**31)
+    session.execute(update(table).where(table.c.id == project_id).values(revision=new))
+    return old, new
+
+
+def revision(session: Session, project_id: int) -> int:
+    return int(session.scalar(select(Project.revision).where(Project.id == project_id)) or 0)
+
+
+def rename_project(session: Session, project: Project, new_name: str) -> Project:
+    """Give ``project`` a new unique name (runs, samples and labels keep pointing at its id)."""
+    new_name = new_name.strip()
+    if not new_name:
+        raise ValueError("expected a new project name, found an empty one; type the new name")
+    if new_name == project.name:
+        return project
+    clash = session.scalar(select(Project.id).where(Project.name == new_name, Project.id != project.id))
+    if clash is not None:
+        raise AlreadyExists(f"a project named {new_name!r} already exists; pick another name")
+    project.name = new_name
+    session.flush()
+    return project
+
+
+def delete_project(session: Session, project: Project) -> None:
+    """Delete the project with its labels, samples, annotations, runs, metric points and
+    predictions (ON DELETE CASCADE). Files on disk are the caller's: core.data.projects."""
+    session.delete(project)
+    session.flush()
+
+
 def get_project(session: Session, name: str) -> Project:
     project = session.scalar(select(Project).where(Project.name == name))
     if project is None:
@@ -85,7 +140,7 @@ def _default_hotkey(position: int) -> str | None:
 def ensure_labels(session: Session, project: Project, specs: list[LabelSpec]) -> dict[str, Label]:
     """Create the labels that do not exist yet (keeping order); return all by name."""
     existing = {l.name: l for l in labels_of(session, project)}
-    position = len(existing)
+    position = start = len(existing)
     for spec in specs:
         name = spec.name.strip()
         if not name:
@@ -98,7 +153,7 @@ def ensure_labels(session: Session, project: Project, specs: list[LabelSpec]) ->
         label = Label(
             project_id=project.id,
             name=name,
-            colour=spec.colour or PALETTE[position % len(PALETTE)],
+            colour=check_colour(spec.colour, name) if spec.colour else PALETTE[position % len(PALETTE)],
             hotkey=spec.hotkey if spec.hotkey is not None else _default_hotkey(position),
             position=position,
             description=spec.description,
@@ -107,6 +162,8 @@ def ensure_labels(session: Session, project: Project, specs: list[LabelSpec]) ->
         existing[name] = label
         position += 1
     session.flush()
+    if position != start:
+        touch(session, project.id)
     return existing
 
 
@@ -132,9 +189,10 @@ def update_labels(session: Session, project: Project, specs: list[LabelSpec]) ->
         label.position = position
         label.hotkey = spec.hotkey or None
         if spec.colour:
-            label.colour = spec.colour
+            label.colour = check_colour(spec.colour, label.name)
         label.description = spec.description
     session.flush()
+    touch(session, project.id)
     return labels_of(session, project)
 
 
@@ -163,3 +221,32 @@ def delete_label(session: Session, project: Project, name: str) -> None:
         raise NotFound(f"project {project.name!r} has no label {name!r}")
     session.delete(label)
     session.flush()
+    touch(session, project.id)
+
+
+def annotators(session: Session) -> list[str]:
+    """Everyone who has labelled or skipped a sample in any project, most recently active first."""
+    saved = select(Sample.annotator.label("name"), Sample.updated_at.label("at")).where(Sample.annotator.is_not(None))
+    labelled = select(Annotation.annotator.label("name"), Annotation.created_at.label("at")).where(
+        Annotation.annotator.is_not(None), Annotation.source == "human")
+    both = union_all(saved, labelled).subquery()
+    rows = session.execute(select(both.c.name, func.max(both.c.at).label("last"))
+                           .group_by(both.c.name).order_by(func.max(both.c.at).desc(), both.c.name))
+    return [name for name, _ in rows if name.strip()]
+
+
+SPLITS = ("train", "dev", "test", "unassigned")
+
+
+def split_counts(session: Session, project: Project) -> dict[str, dict[str, int]]:
+    """{split: {"samples": n, "labeled": n, "unlabeled": n}} for every split, zeros included
+    (from the maintained counts, db/counts.py: no count over the samples on every page run)."""
+    from db import counts
+
+    out = {split: {"samples": 0, "labeled": 0, "unlabeled": 0} for split in SPLITS}
+    for (split, status), n in counts.counts(session, project.id).by_split_status.items():
+        found = out.setdefault(split, {"samples": 0, "labeled": 0, "unlabeled": 0})
+        found["samples"] += n
+        if status in ("labeled", "unlabeled"):
+            found[status] += n
+    return out

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,8 +10,10 @@ from datetime import datetime
 from sqlalchemy import Select, Text, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from db import counts as count_cache
 from db.errors import Conflict, NotFound
-from db.models import Annotation, Label, Project, Sample, utcnow
+from db.models import Annotation, Draft, Label, Project, Sample, utcnow
+from db.projects import touch
 
 SpanRow = tuple[int, int, str]  # (start_char, end_char, label name)
 QUEUE_FAST_LIMIT = 100  # queue_ids reads level by level up to this many ids
@@ -72,6 +75,8 @@ def add_samples(
             chunk = []
     if chunk:
         count += _insert_chunk(session, project.id, chunk, label_ids, source, annotator)
+    if count:
+        touch(session, project.id)
     return count
 
 
@@ -163,9 +168,21 @@ def list_samples(
     limit: int = 50,
 ) -> tuple[list[Sample], int]:
     query = _filtered(project, split, status, search)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Sample.id).offset(offset).limit(limit)).all()
+    if search:  # a substring of the text: no index helps, the count reads every matching row
+        total = session.scalar(query.with_only_columns(func.count(Sample.id)).order_by(None))
+    else:  # by split and status: the maintained counts
+        total = sum(n for (sp, st_), n in count_cache.counts(session, project.id).by_split_status.items()
+                    if (not split or sp == split) and (not status or st_ == status))
+    rows = session.scalars(query.order_by(Sample.id).offset(offset).limit(limit)).all() if limit else []
     return list(rows), int(total or 0)
+
+
+def sample_ids(session: Session, project: Project, split: str | None = None, limit: int = 500) -> list[int]:
+    """The first ``limit`` sample ids of the project (of one split), in id order: an index read."""
+    query = select(Sample.id).where(Sample.project_id == project.id)
+    if split:
+        query = query.where(Sample.split == split)
+    return list(session.scalars(query.order_by(Sample.id).limit(limit)))
 
 
 def iter_labeled(
@@ -186,36 +203,46 @@ def iter_labeled(
         query = query.where(Sample.split.in_(list(splits)))
     if statuses is not None:
         query = query.where(Sample.status.in_(list(statuses)))
-    if sample_ids is not None:
-        query = query.where(Sample.id.in_(list(sample_ids)))
+    if sample_ids is not None:  # by primary key, in chunks: no walk over the project's rows
+        wanted = sorted(set(sample_ids))
+        for i in range(0, len(wanted), batch):
+            chunk = query.where(Sample.id.in_(wanted[i : i + batch])).order_by(Sample.id)
+            yield from _with_annotations(session, session.execute(chunk).all(), source)
+        return
     last_id = 0
     while True:
         rows = session.execute(query.where(Sample.id > last_id).order_by(Sample.id).limit(batch)).all()
-        if not rows:
-            return
-        ids = [r.id for r in rows]
-        anns: dict[int, list] = {i: [] for i in ids}
-        for a in session.execute(
-            select(Annotation.sample_id, Annotation.start_char, Annotation.end_char, Label.name, Annotation.confidence,
-                   Annotation.created_at)
-            .join(Label, Label.id == Annotation.label_id)
-            .where(Annotation.sample_id.in_(ids), Annotation.source == source)
-            .order_by(Annotation.sample_id, Annotation.start_char, Annotation.id)
-        ):
-            anns[a.sample_id].append(a)
-        for r in rows:
-            spans = [(a.start_char, a.end_char, a.name) for a in anns[r.id] if a.start_char is not None]
-            cats = [a.name for a in anns[r.id] if a.start_char is None]
-            confs = [a.confidence for a in anns[r.id] if a.confidence is not None]
-            when = max((a.created_at for a in anns[r.id]), default=None)
-            if when is None and r.status != "unlabeled":
-                when = r.updated_at
-            yield LabeledSample(
-                r.id, r.text, r.tokens, r.split, r.status, r.meta or {}, r.version, spans, cats,
-                min(confs) if confs else None, r.annotator, when.isoformat() if when else None,
-                r.seconds_spent or 0.0,
-            )
-        last_id = ids[-1]
+        yield from _with_annotations(session, rows, source)
+        if len(rows) < batch:
+            return  # the last batch: asking again would only walk the index past it
+        last_id = rows[-1].id
+
+
+def _with_annotations(session: Session, rows, source: str) -> Iterator[LabeledSample]:
+    if not rows:
+        return
+    ids = [r.id for r in rows]
+    anns: dict[int, list] = {i: [] for i in ids}
+    for a in session.execute(
+        select(Annotation.sample_id, Annotation.start_char, Annotation.end_char, Label.name, Annotation.confidence,
+               Annotation.created_at)
+        .join(Label, Label.id == Annotation.label_id)
+        .where(Annotation.sample_id.in_(ids), Annotation.source == source)
+        .order_by(Annotation.sample_id, Annotation.start_char, Annotation.id)
+    ):
+        anns[a.sample_id].append(a)
+    for r in rows:
+        spans = [(a.start_char, a.end_char, a.name) for a in anns[r.id] if a.start_char is not None]
+        cats = [a.name for a in anns[r.id] if a.start_char is None]
+        confs = [a.confidence for a in anns[r.id] if a.confidence is not None]
+        when = max((a.created_at for a in anns[r.id]), default=None)
+        if when is None and r.status != "unlabeled":
+            when = r.updated_at
+        yield LabeledSample(
+            r.id, r.text, r.tokens, r.split, r.status, r.meta or {}, r.version, spans, cats,
+            min(confs) if confs else None, r.annotator, when.isoformat() if when else None,
+            r.seconds_spent or 0.0,
+        )
 
 
 def iter_texts(
@@ -252,6 +279,40 @@ def annotations_of(session: Session, sample_id: int, source: str = "human") -> L
     return found[0]
 
 
+def conflict_message(sample_id: int, expected: int, found: int, annotator: str | None) -> str:
+    return (
+        f"sample {sample_id} was changed elsewhere (you had version {expected}, the database has {found}, "
+        f"saved by {annotator or 'someone'}); your change was not saved: review the current labels and save again"
+    )
+
+
+def _claim(session: Session, sample_id: int, expected_version: int, **values) -> tuple[Sample, str]:
+    """Write ``values`` to the sample and bump its version, only if the version is still
+    ``expected_version``: one conditional UPDATE, so the check and the write are one atomic step
+    on every database (it also takes the row's write lock before anything else is written).
+    Returns the sample and the status it had. Raises Conflict when someone saved it since."""
+    table = Sample.__table__
+    # Every status change bumps the version, so with the version check this read is exact.
+    before = session.scalar(select(table.c.status).where(table.c.id == sample_id))
+    done = session.execute(
+        update(table).where(table.c.id == sample_id, table.c.version == expected_version)
+        .values(version=table.c.version + 1, updated_at=utcnow(), **values)
+    ).rowcount
+    sample = session.get(Sample, sample_id, populate_existing=True)
+    if sample is None:
+        raise NotFound(f"no sample with id {sample_id} (deleted meanwhile?)")
+    if not done:
+        raise Conflict(conflict_message(sample_id, expected_version, sample.version, sample.annotator), sample.version)
+    return sample, before
+
+
+def _human_label_ids(session: Session, sample_id: int) -> Counter:
+    return Counter(dict(session.execute(
+        select(Annotation.label_id, func.count(Annotation.id))
+        .where(Annotation.sample_id == sample_id, Annotation.source == "human").group_by(Annotation.label_id)
+    ).all()))
+
+
 def save_annotations(
     session: Session,
     sample_id: int,
@@ -268,19 +329,18 @@ def save_annotations(
     was read; the caller shows the current state and lets the user redo the change.
     """
     sample = get_sample(session, sample_id)
-    if sample.version != expected_version:
-        raise Conflict(
-            f"sample {sample_id} was changed elsewhere (you had version {expected_version}, "
-            f"the database has {sample.version}, saved by {sample.annotator or 'someone'}); "
-            "your change was not saved: review the current labels and save again",
-            sample.version,
-        )
+    if sample.version != expected_version:  # the common case, before any write
+        raise Conflict(conflict_message(sample_id, expected_version, sample.version, sample.annotator), sample.version)
     label_ids = dict(session.execute(select(Label.name, Label.id).where(Label.project_id == sample.project_id)).all())
     rows = [(s, e, l) for s, e, l in (spans or [])] + [(None, None, l) for l in (categories or [])]
     unknown = sorted({l for _, _, l in rows if l not in label_ids})
     if unknown:
         raise ValueError(f"unknown label {unknown[0]!r}: expected one of {sorted(label_ids)}; add it on the Projects page")
-    _check_no_overlap([(s, e, l) for s, e, l in rows if s is not None])
+    _check_no_overlap([(s, e, l) for s, e, l in rows if s is not None], sample.text)
+    table = Sample.__table__
+    sample, before = _claim(session, sample_id, expected_version, status=status, annotator=annotator,
+                            seconds_spent=table.c.seconds_spent + max(0.0, seconds))
+    removed = _human_label_ids(session, sample_id)
     now = utcnow()
     session.execute(delete(Annotation).where(Annotation.sample_id == sample_id, Annotation.source == "human"))
     if rows:
@@ -288,34 +348,28 @@ def save_annotations(
             insert(Annotation),
             [_ann(sample_id, label_ids[l], s, e, "human", annotator, now, seconds=seconds) for s, e, l in rows],
         )
-    sample.status = status
-    sample.annotator = annotator
-    sample.seconds_spent = (sample.seconds_spent or 0.0) + max(0.0, seconds)
-    sample.updated_at = now
-    session.flush()  # version_id_col bumps the version and guards concurrent writers
+    old, new = touch(session, sample.project_id)
+    count_cache.record_save(session, sample.project_id, old, new, sample.split, before, status, removed,
+                            Counter(label_ids[l] for _, _, l in rows))
     return sample
 
 
-def _check_no_overlap(spans: list[SpanRow]) -> None:
+def _check_no_overlap(spans: list[SpanRow], text: str) -> None:
     ordered = sorted(spans)
     for (s1, e1, l1), (s2, e2, l2) in zip(ordered, ordered[1:]):
         if s2 < e1:
             raise ValueError(
-                f"spans overlap: {l1} [{s1}, {e1}) and {l2} [{s2}, {e2}); NER spans must not overlap, remove one"
+                f"spans overlap: {l1} {text[s1:e1]!r} and {l2} {text[s2:e2]!r}; NER spans must not overlap, remove one"
             )
 
 
 def set_status(session: Session, sample_id: int, expected_version: int, status: str, annotator: str | None = None) -> Sample:
     sample = get_sample(session, sample_id)
     if sample.version != expected_version:
-        raise Conflict(
-            f"sample {sample_id} was changed elsewhere (you had version {expected_version}, the database has "
-            f"{sample.version}); reload it and try again",
-            sample.version,
-        )
-    sample.status = status
-    sample.annotator = annotator
-    session.flush()
+        raise Conflict(conflict_message(sample_id, expected_version, sample.version, sample.annotator), sample.version)
+    sample, before = _claim(session, sample_id, expected_version, status=status, annotator=annotator)
+    old, new = touch(session, sample.project_id)
+    count_cache.record_save(session, sample.project_id, old, new, sample.split, before, status, Counter(), Counter())
     return sample
 
 
@@ -363,33 +417,63 @@ def set_priorities(session: Session, priorities: dict[int, float]) -> None:
 
 
 def stats(session: Session, project: Project) -> dict:
-    total = session.scalar(select(func.count()).where(Sample.project_id == project.id)) or 0
-    by_status = dict(
-        session.execute(
-            select(Sample.status, func.count()).where(Sample.project_id == project.id).group_by(Sample.status)
-        ).all()
-    )
-    splits = dict(
-        session.execute(
-            select(Sample.split, func.count()).where(Sample.project_id == project.id).group_by(Sample.split)
-        ).all()
-    )
-    labels = {l.name: 0 for l in session.scalars(select(Label).where(Label.project_id == project.id).order_by(Label.position))}
-    for name, count in session.execute(
-        select(Label.name, func.count())
-        .join(Annotation, Annotation.label_id == Label.id)
-        .where(Label.project_id == project.id, Annotation.source == "human")
-        .group_by(Label.name)
-    ):
-        labels[name] = count
+    """Samples per status and split, human annotations per label (maintained counts: db.counts)."""
+    found = count_cache.counts(session, project.id)
+    by_status: Counter = Counter()
+    splits: Counter = Counter()
+    for (split, status), n in found.by_split_status.items():
+        by_status[status] += n
+        splits[split] += n
+    labels = {l.id: l.name for l in session.scalars(
+        select(Label).where(Label.project_id == project.id).order_by(Label.position, Label.id))}
     return {
-        "samples": int(total),
-        "labeled": int(by_status.get("labeled", 0)),
-        "skipped": int(by_status.get("skipped", 0)),
-        "unlabeled": int(by_status.get("unlabeled", 0)),
-        "splits": {s: int(splits.get(s, 0)) for s in ("train", "dev", "test", "unassigned")},
-        "labels": labels,
+        "samples": sum(by_status.values()),
+        "labeled": by_status["labeled"],
+        "skipped": by_status["skipped"],
+        "unlabeled": by_status["unlabeled"],
+        "splits": {s: splits[s] for s in ("train", "dev", "test", "unassigned")},
+        "labels": {name: found.by_label[label_id] for label_id, name in labels.items()},
     }
+
+
+def status_counts(session: Session, project: Project, split: str | None = None) -> dict[str, int]:
+    """Samples per status, of one split or all (maintained counts: db.counts)."""
+    found = count_cache.counts(session, project.id)
+    out: Counter = Counter()
+    for (s, status), n in found.by_split_status.items():
+        if split is None or s == split:
+            out[status] += n
+    return {status: n for status, n in out.items() if n}
+
+
+# ---- Drafts: a person's unsaved edits, kept as they are made -------------------------------
+
+
+def save_draft(session: Session, sample_id: int, annotator: str | None, version: int, edits: dict) -> None:
+    """Keep ``edits`` ({"spans": [...]} or {"categories": [...]}) made on ``version`` of the sample."""
+    who = annotator or ""
+    draft = session.scalar(select(Draft).where(Draft.sample_id == sample_id, Draft.annotator == who))
+    if draft is None:
+        get_sample(session, sample_id)  # a clear NotFound instead of a foreign-key error
+        session.add(Draft(sample_id=sample_id, annotator=who, version=version, edits=edits, updated_at=utcnow()))
+    else:
+        draft.version, draft.edits, draft.updated_at = version, edits, utcnow()
+    session.flush()
+
+
+def drafts_of(session: Session, sample_ids: Iterable[int], annotator: str | None) -> dict[int, tuple[int, dict]]:
+    """sample id -> (version, edits) of this person's drafts among ``sample_ids``."""
+    ids = list(sample_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Draft.sample_id, Draft.version, Draft.edits).where(Draft.sample_id.in_(ids), Draft.annotator == (annotator or ""))
+    )
+    return {r.sample_id: (int(r.version), dict(r.edits or {})) for r in rows}
+
+
+def delete_draft(session: Session, sample_id: int, annotator: str | None) -> None:
+    session.execute(delete(Draft).where(Draft.sample_id == sample_id, Draft.annotator == (annotator or "")))
 
 
 def assign_splits(
@@ -420,6 +504,7 @@ def assign_splits(
         for j in range(0, len(chosen), 900):
             session.execute(update(Sample).where(Sample.id.in_(chosen[j : j + 900])).values(split=name))
         counts[name] = len(chosen)
+    touch(session, project.id)
     return counts
 
 

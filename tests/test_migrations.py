@@ -99,8 +99,8 @@ def test_head_check_constraints_match_the_models(tmp_path):
 def test_the_reader_sees_what_a_check_constraint_allows(tmp_path):
     with fresh_engine(tmp_path, "m") as engine:
         upgrade(engine)
-        kinds = check_constraints(engine, "runs")["ck_runs_kind"]
-    assert "'finetune'" in kinds and "'icl'" in kinds
+        statuses = check_constraints(engine, "runs")["ck_runs_status"]
+    assert "'queued'" in statuses and "'interrupted'" in statuses
 
 
 def test_upgrade_is_idempotent_and_creates_every_table(tmp_path):

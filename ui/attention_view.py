@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.interpret.inspection import AttentionData
+from ui import safe
 
 AVERAGE = "average"
 
@@ -25,14 +26,23 @@ def select(att, layer, head):
     return grid.mean(dim=0) if head == AVERAGE else grid[int(head)]  # (T, T)
 
 
-def _axis(labels: list[str]) -> list[str]:
-    # Plotly merges duplicate category names; number the tokens so each keeps its own row.
-    return [f"{i}:{t}" for i, t in enumerate(labels)]
+def axis_labels(data: AttentionData) -> list[str]:
+    """Row names numbered by *word*, as the token table numbers them ("3:york", and "3:##ork" for
+    a subword of word 3); special tokens keep their own name. Plotly merges equal category
+    names, so a repeated name (two "[SEP]", "3:##ha" twice) gets invisible zero-width spaces."""
+    out, seen = [], set()
+    for text, word in zip(data.labels, data.word_ids or [None] * len(data.labels)):
+        name = safe.plot(text) if word is None else f"{word}:{safe.plot(text)}"  # Plotly reads <b>, <br>
+        while name in seen:
+            name += "\u200b"
+        seen.add(name)
+        out.append(name)
+    return out
 
 
 def heatmap(data: AttentionData, layer, head) -> None:
     matrix = select(data.weights, layer, head).numpy()
-    axis = _axis(data.labels)
+    axis = axis_labels(data)
     fig = px.imshow(matrix, x=axis, y=axis, color_continuous_scale="Viridis", zmin=0.0, aspect="auto",
                     labels={"x": "attended to", "y": "from", "color": "weight"})
     fig.update_layout(height=min(900, 220 + 18 * len(axis)), margin=dict(l=10, r=10, t=30, b=10))
@@ -41,7 +51,7 @@ def heatmap(data: AttentionData, layer, head) -> None:
 
 
 def from_token_bars(data: AttentionData, layer, head) -> None:
-    axis = _axis(data.labels)
+    axis = axis_labels(data)
     source = st.selectbox("Attention from token", range(len(axis)), format_func=axis.__getitem__,
                           index=min(1, len(axis) - 1), key="att_from")
     row = select(data.weights, layer, head)[source].numpy()

@@ -7,6 +7,7 @@ from core.base.store import sessions
 from core.train.pretrain import PretrainConfig
 from core.train.pretrain import form_fields as pretrain_fields
 from db import projects as project_repo
+from ui import safe
 
 MODEL_KEY = "train_model"  # the Train form's model field (ui.train_form: "train_" + field name)
 
@@ -27,13 +28,13 @@ def coverage_line(project: str, model: str | None = None) -> dict:
     info = coverage_summary(project, model)
     with st.container(key="coverage_line"):
         if "error" in info:
-            st.caption(f"Tokenizer coverage: not measured ({info['error']})")
+            st.caption(f"Tokenizer coverage: not measured ({safe.md(info['error'])})")
             return info
-        st.caption(f"Tokenizer coverage ({info['model']}): {1 - info['share']:.1%} of the {info['unit']}s "
-                   f"represented; {info['share']:.1%} map to {info['unknown_token']} ({info['distinct_unknown']:,} "
+        st.caption(f"Tokenizer coverage ({safe.md(info['model'])}): {1 - info['share']:.1%} of the {info['unit']}s "
+                   f"represented; {info['share']:.1%} map to {safe.md(info['unknown_token'])} ({info['distinct_unknown']:,} "
                    f"of {info['distinct']:,} distinct {info['unit']}s)")
         if info.get("warning"):
-            st.warning(info["warning"], icon=":material/translate:")
+            st.warning(safe.md(info["warning"]), icon=":material/translate:")
     return info
 
 
@@ -49,7 +50,7 @@ def training_gate(project: str, config) -> bool:
     try:
         check_before_training(Coverage.from_json(info), config, project)
     except ValueError as exc:
-        st.error(str(exc), icon=":material/block:")
+        st.error(safe.md(exc), icon=":material/block:")
         return False
     return True
 

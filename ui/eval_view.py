@@ -1,15 +1,17 @@
 """Evaluate page parts: run picker, metric tables, confusion heatmap, error breakdown with links."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
+import numpy as np
 import pandas as pd
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from core.base.store import sessions
 from db import projects as project_repo
 from db import runs as run_repo
+from ui import safe
+from core.interpret.inspection import prob_text
+from ui.links import open_on_pick
 
 KIND_NAMES = {
     "wrong_type": "Wrong type (same span)",
@@ -28,6 +30,7 @@ def runs_of(project_name: str, kinds=("finetune", "icl")) -> dict[int, str]:
             r.id: f"#{r.id} · {r.kind} · {r.name or (r.config or {}).get('model', '')}"[:90]
             for r in run_repo.list_runs(s, project, kinds=kinds)
             if r.status == "completed" and (r.kind == "icl" or r.checkpoint)
+            and not (r.config or {}).get("suggest")  # LLM suggestions for unlabelled samples: nothing to score
         }
 
 
@@ -45,9 +48,21 @@ def pick_run(project_name: str, kinds=("finetune", "icl"), key: str = "run_picke
     return run_id
 
 
-def inspect_link(project: str, run_id: int, sample_id: int, split: str, kind: str | None = None) -> str:
-    query = {"project": project, "run": run_id, "sample": sample_id, "split": split} | ({"kind": kind} if kind else {})
-    return f"/inspect?{urlencode(query)}"
+def evaluable_splits(project_name: str, run_id: int) -> tuple[list[str], dict[str, int]]:
+    """Splits a run can be scored on, with their labelled samples: test, dev and train for a
+    fine-tuned run; only the split an ICL run predicted (its samples with a prediction)."""
+    with sessions().begin() as s:
+        project = project_repo.get_project(s, project_name)
+        run = run_repo.get_run(s, run_id)
+        sizes = {k: v["labeled"] for k, v in project_repo.split_counts(s, project).items()}
+        if run.kind != "icl":
+            return ["test", "dev", "train"], sizes
+        split = (run.metrics or {}).get("split") or (run.config or {}).get("split") or "test"
+        return [split], {split: len(run_repo.predictions(s, run_id))}
+
+
+def inspect_query(project: str, run_id: int, sample_id: int, split: str, kind: str | None = None) -> dict:
+    return {"project": project, "run": run_id, "sample": sample_id, "split": split} | ({"kind": kind} if kind else {})
 
 
 def ner_tables(res: dict) -> None:
@@ -75,13 +90,42 @@ def _report_frame(rows: dict) -> pd.DataFrame:
     return frame.round(3)
 
 
+def confusion_figure(labels: list[str], matrix: list[list[int]], title: str, log: bool = True,
+                     hide_o: bool = False) -> go.Figure:
+    """Heatmap of counts (rows gold, columns predicted). The cells show the counts; the colour
+    is log10(1 + count) when ``log``, so one huge cell (thousands of O→O words) does not leave
+    every error cell the same pale blue; ``hide_o`` leaves the O→O cell uncoloured."""
+    counts = np.asarray(matrix, dtype=float)  # (gold, predicted)
+    colour = np.log10(1.0 + counts) if log else counts.copy()
+    if hide_o and "O" in labels:
+        o = labels.index("O")
+        colour[o, o] = np.nan  # drawn blank, still labelled with its count
+    top = float(np.nanmax(colour)) if np.isfinite(colour).any() else 0.0
+    colorbar = dict(title="count")
+    if log:
+        ticks = [t for t in (0, 1, 10, 100, 1_000, 10_000, 100_000) if np.log10(1 + t) <= max(top, 0.3) * 1.001]
+        colorbar.update(tickvals=[float(np.log10(1 + t)) for t in ticks], ticktext=[f"{t:,}" for t in ticks],
+                        title="count (log)")
+    shown = [safe.plot(label) for label in labels]  # label names are user input; Plotly reads <b>, <br>
+    fig = go.Figure(go.Heatmap(
+        z=colour, x=shown, y=shown, text=[[f"{int(c):,}" for c in row] for row in counts], texttemplate="%{text}",
+        colorscale="Blues", zmin=0, zmax=top or 1, colorbar=colorbar, hoverongaps=False,
+        hovertemplate="gold %{y} → predicted %{x}: %{text}<extra></extra>",
+    ))
+    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="gold", yaxis_autorange="reversed",
+                      margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
 def confusion_heatmap(labels: list[str], matrix: list[list[int]], title: str) -> None:
-    fig = px.imshow(
-        matrix, x=labels, y=labels, text_auto=True, color_continuous_scale="Blues",
-        labels={"x": "predicted", "y": "gold", "color": "count"}, aspect="auto", title=title,
-    )
+    log_col, o_col = st.columns(2)
+    log = log_col.toggle("Log colour scale", value=True, key="confusion_log",
+                         help="colour by log(1 + count), so small error counts stay visible next to large ones")
+    hide_o = "O" in labels and o_col.toggle("Leave O→O uncoloured", value=True, key="confusion_hide_o",
+                                            help="words outside every entity, correctly left out: usually "
+                                                 "thousands, which would swamp the colour scale")
     with st.container(key="confusion-heatmap"):
-        st.plotly_chart(fig, width="stretch")
+        st.plotly_chart(confusion_figure(labels, matrix, title, log=log, hide_o=hide_o), width="stretch")
 
 
 def error_breakdown(project: str, run_id: int, split: str, res: dict) -> None:
@@ -101,41 +145,23 @@ def error_breakdown(project: str, run_id: int, split: str, res: dict) -> None:
         return
     kind = list(errors["counts"])[rows[0]]
     items = [i for i in errors["items"] if i["kind"] == kind]
-    listing = pd.DataFrame(
-        [
-            {
-                "sample": i["sample_id"],
-                "gold": _span_text(i["gold"]),
-                "predicted": _span_text(i["predicted"]),
-                "inspect": inspect_link(project, run_id, i["sample_id"], split, kind),
-            }
-            for i in items
-        ]
-    )
-    st.markdown(f"**{KIND_NAMES[kind]}** · {len(items)} errors in {len(errors['samples'][kind])} samples")
-    st.dataframe(
-        listing, hide_index=True, width="stretch",
-        column_config={"inspect": st.column_config.LinkColumn("inspect", display_text="open in inspector")},
-    )
+    listing = [{"sample": i["sample_id"], "gold": _span_text(i["gold"]), "predicted": _span_text(i["predicted"])}
+               for i in items]
+    st.markdown(f"**{KIND_NAMES[kind]}** · {len(items)} errors in {len(errors['samples'][kind])} samples · "
+                "pick one to open it in the inspector")
+    open_on_pick(listing, "error_listing", "ui/pages/inspect.py", width="stretch",
+                 query=lambda row: inspect_query(project, run_id, row["sample"], split, kind))
 
 
 def _span_text(span: list | None) -> str:
-    return "—" if span is None else f"{span[3]!r} {span[2]} [{span[0]}, {span[1]})"
+    return "—" if span is None else f"{span[2]} “{span[3]}”"
 
 
 def confident_mistakes(project: str, run_id: int, split: str, res: dict) -> None:
     st.caption(f"{res['mistake_count']} mistakes; the most confident first.")
-    frame = pd.DataFrame(
-        [
-            {
-                "sample": m["sample_id"], "text": m["text"][:120], "gold": ", ".join(m["gold"]),
-                "predicted": ", ".join(m["predicted"]), "confidence": m["confidence"],
-                "inspect": inspect_link(project, run_id, m["sample_id"], split),
-            }
-            for m in res["mistakes"]
-        ]
-    )
-    st.dataframe(
-        frame, hide_index=True, width="stretch",
-        column_config={"inspect": st.column_config.LinkColumn("inspect", display_text="open in inspector")},
-    )
+    rows = [{"sample": m["sample_id"], "text": m["text"][:120], "gold": ", ".join(m["gold"]),
+             "predicted": ", ".join(m["predicted"]), "confidence": prob_text(m["confidence"])}
+            for m in res["mistakes"]]
+    st.caption("Pick a row to open it in the inspector.")
+    open_on_pick(rows, "confident_mistakes", "ui/pages/inspect.py", width="stretch",
+                 query=lambda row: inspect_query(project, run_id, row["sample"], split))

@@ -3,8 +3,6 @@ and the live view of an ICL run. Logic stays in core.icl (the LM loads only in t
 this file only draws."""
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import streamlit as st
 
@@ -13,14 +11,18 @@ from core.base.store import sessions
 from core.runs.summary import curves, run_row
 from db import projects as project_repo
 from db import runs as run_repo
+from ui import safe
 from ui.run_live import progress_bar
+from ui.splits import split_box
 
 REFRESH_SECONDS = 2.0
 ACTIVE = ("queued", "running")
 
 
-def config_form(task: str, descriptions: dict[str, str]) -> tuple[IclConfig | None, str | None]:
-    """The ICL settings; returns (config, None) or (None, the validation message)."""
+def config_form(task: str, descriptions: dict[str, str], project: str,
+                labelled: dict[str, int]) -> tuple[IclConfig | None, str | None]:
+    """The ICL settings; returns (config, None) or (None, the validation message).
+    ``labelled``: labelled samples per split, shown in the split box (which starts on a split that has some)."""
     left, middle, right = st.columns(3)
     lm = left.text_input("Causal LM", "", placeholder="packaged SmolLM2-135M-Instruct",
                          help="Hugging Face id, local folder or .gguf file; empty = the packaged SmolLM2", key="icl_lm")
@@ -28,7 +30,8 @@ def config_form(task: str, descriptions: dict[str, str]) -> tuple[IclConfig | No
     selection = right.selectbox("Demonstrations", ["knn", "random", "balanced"], key="icl_selection",
                                 help="knn: nearest labelled samples by MiniLM embedding; random: one fixed set; "
                                      "balanced: labels in turn")
-    split = left.selectbox("Split to run on", ["test", "dev", "train", "unassigned"], key="icl_split")
+    split = split_box(project, "icl", ["test", "dev", "train", "unassigned"], labelled, label="Split to run on",
+                      where=left)
     limit = middle.number_input("Limit (0 = all)", 0, 100_000, 50, key="icl_limit")
     calibrate = right.checkbox("Contextual calibration", False, key="icl_calibrate", disabled=task != "classification")
     with st.expander("Prompt template, label descriptions and generation settings"):
@@ -71,26 +74,41 @@ def output_view(example, pred: dict) -> None:
     with parsed_col.container(key="icl_parsed"):
         st.markdown("**Parsed prediction**")
         if "categories" in output:
-            st.markdown(f"Predicted: **{', '.join(output['categories'])}** · gold: {', '.join(example.categories) or '—'}")
+            st.markdown(f"Predicted: **{safe.md_join(output['categories'])}** · gold: "
+                        f"{safe.md_join(example.categories) or '—'}")
             st.bar_chart(pd.Series(output["scores"], name="probability"))
         else:
             st.markdown(highlight(example.text, output["spans"]), unsafe_allow_html=True)
-            st.caption("gold: " + ("; ".join(f"{s.label}: {example.text[s.start:s.end]}" for s in example.spans) or "none"))
+            st.caption("gold: " + ("; ".join(f"{safe.md(s.label)}: {safe.md(example.text[s.start:s.end])}"
+                                             for s in example.spans) or "none"))
             for label, mention in pred.get("dropped", []):
-                st.warning(f"dropped (not in the text): {label}: {mention}")
+                st.warning(f"dropped (not in the text): {safe.md(label)}: {safe.md(mention)}")
             for kind, mention in pred.get("unknown", []):
-                st.info(f"ignored (unknown type {kind!r}): {mention}")
+                st.info(f"ignored (unknown type “{safe.md(kind)}”): {safe.md(mention)}")
 
 
 def highlight(text: str, spans: list) -> str:
     out, pos = [], 0
     for start, end, label in sorted(spans):
-        out.append(html.escape(text[pos:start]))
-        out.append(f"<mark title='{html.escape(label)}'>{html.escape(text[start:end])} "
-                   f"<sub>{html.escape(label)}</sub></mark>")
+        out.append(safe.html(text[pos:start]))
+        out.append(f"<mark title='{safe.html(label)}'>{safe.html(text[start:end])} "
+                   f"<sub>{safe.html(label)}</sub></mark>")
         pos = end
-    out.append(html.escape(text[pos:]))
+    out.append(safe.html(text[pos:]))
     return "".join(out)
+
+
+def queued_note(project: str, shown_run: int | None) -> None:
+    """After a run was queued: which run, and where its progress shows (kept while it is the run shown)."""
+    queued = st.session_state.get("icl_queued")
+    if not queued or queued[0] != shown_run:
+        return
+    run_id, what = queued
+    with st.container(key="icl_queued"):
+        st.success(f"Queued run #{run_id}: {what}. The worker runs it in the background; its progress is "
+                   "shown below and on the Runs page.", icon=":material/schedule:")
+        if st.button(f"Open run #{run_id} on the Runs page", key="icl_open_run", icon=":material/monitoring:"):
+            st.switch_page("ui/pages/runs.py", query_params={"project": project, "run": str(run_id)})
 
 
 def live_icl_run(run_id: int) -> None:
@@ -106,11 +124,11 @@ def live_icl_run(run_id: int) -> None:
     def body() -> None:
         row, series, metrics = load()
         with st.container(key="icl_run_status"):
-            st.markdown(f"**Run #{row['id']}** · {row['name']} · `{row['status']}`")
+            st.markdown(f"**Run #{row['id']}** · {safe.md(row['name'])} · `{row['status']}`")
             speed = series.get("seconds_per_sample", [])
             progress_bar(row, f" · {speed[-1][1]:.2f} s/sample" if speed else "")
             if row["error"]:
-                st.error(row["error"])
+                st.error(safe.md(row["error"]))
             if row["status"] == "completed":
                 extra = f" · {metrics['dropped_mentions']} dropped mentions" if "dropped_mentions" in metrics else ""
                 value = f"{row['value']:.4f}" if row["value"] is not None else "—"

@@ -1,15 +1,14 @@
 """Sample inspector parts: navigation, gold vs predicted with differences, token table, attributions."""
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import streamlit as st
 
 from core.base.errors import UserError
 from core.base.store import sessions
 from core.interpret import attribution_job
-from core.interpret.inspection import SampleView
+from core.interpret.inspection import SampleView, prob_text
+from ui import safe
 from ui.run_live import start_worker, watch_job
 
 CSS = """
@@ -44,14 +43,14 @@ def marked_text(text: str, spans: list[tuple[int, int, str]], differing: set) ->
     for start, end, label in sorted(spans):
         if start < pos:
             continue
-        out.append(html.escape(text[pos:start]))
+        out.append(safe.html(text[pos:start]))
         cls = "tt-ent tt-diff" if (start, end, label) in differing else "tt-ent"
         out.append(
-            f'<span class="{cls}" title="{html.escape(label)}">{html.escape(text[start:end])}'
-            f'<span class="tt-lab">{html.escape(label)}</span></span>'
+            f'<span class="{cls}" title="{safe.html(label)}">{safe.html(text[start:end])}'
+            f'<span class="tt-lab">{safe.html(label)}</span></span>'
         )
         pos = end
-    out.append(html.escape(text[pos:]))
+    out.append(safe.html(text[pos:]))
     return f'<div class="tt-text">{"".join(out)}</div>'
 
 
@@ -67,12 +66,12 @@ def gold_vs_predicted(view: SampleView) -> None:
             st.markdown(marked_text(view.text, view.pred_spans, set(view.only_predicted)), unsafe_allow_html=True)
         return
     st.markdown(marked_text(view.text, [], set()), unsafe_allow_html=True)
-    left.markdown("**Gold:** " + html.escape(", ".join(view.gold_categories) or "—"))
+    left.markdown("**Gold:** " + (safe.md_join(view.gold_categories) or "—"))
     same = set(view.gold_categories) == set(view.pred_categories)
     right.markdown(("**Predicted:** " if same else "**Predicted (differs):** ")
-                   + html.escape(", ".join(view.pred_categories) or "—"))
+                   + (safe.md_join(view.pred_categories) or "—"))
     if view.scores:
-        right.dataframe(pd.DataFrame({"probability": view.scores}).round(4))
+        right.dataframe(pd.DataFrame({"probability": {k: prob_text(v) for k, v in view.scores.items()}}))
 
 
 def token_table(view: SampleView) -> None:
@@ -95,13 +94,13 @@ def attribution_html(words: list[dict]) -> str:
     for w in words:
         score = w["score"]
         if score is None:
-            parts.append(html.escape(w["text"]))
+            parts.append(safe.html(w["text"]))
             continue
         alpha = min(1.0, abs(score) / scale)
         rgb = "22,163,74" if score >= 0 else "220,38,38"
         parts.append(
             f'<span class="tt-attr" style="background: rgba({rgb},{alpha:.2f})" title="{score:+.4f}">'
-            f"{html.escape(w['text'])}</span>"
+            f"{safe.html(w['text'])}</span>"
         )
     return f'<div class="tt-text">{" ".join(parts)}</div>'
 
@@ -112,7 +111,7 @@ def attributions(run_id: int, view: SampleView) -> None:
     words = [view.text[s:e] for s, e in view.tokens]
     word = None
     if view.task == "ner":
-        word = st.selectbox("Explain the label of", range(len(words)), format_func=lambda i: f"{i}: {words[i]}",
+        word = st.selectbox("Explain the label of", range(len(words)), format_func=lambda i: f"{i}:{words[i]}",
                             key="attr_word")
     steps = st.select_slider("Integration steps", [16, 32, 64, 128], value=64, key="attr_steps")
     wanted = (run_id, view.sample_id, word, steps)
@@ -122,7 +121,7 @@ def attributions(run_id: int, view: SampleView) -> None:
                 st.session_state["attr_job"] = (wanted, attribution_job.queue(s, run_id, view.sample_id, word, steps).id)
             start_worker()
         except UserError as exc:
-            st.error(str(exc))
+            st.error(safe.md(exc))
     kept = st.session_state.get("attr_job")
     if not kept or kept[0] != wanted:
         return
@@ -131,8 +130,8 @@ def attributions(run_id: int, view: SampleView) -> None:
         return
     out = job["metrics"]
     target = f"'{words[word]}' → {out['target_label']}" if word is not None else out["target_label"]
-    st.markdown(f"Attributions for **{html.escape(target)}** "
-                f"(p = {out['prediction']:.3f}, baseline p = {out['baseline_prediction']:.3f})")
+    st.markdown(f"Attributions for **{safe.md(target)}** "
+                f"(p = {prob_text(out['prediction'])}, baseline p = {prob_text(out['baseline_prediction'])})")
     with st.container(key="attributions"):
         st.markdown(CSS + attribution_html(out["words"]), unsafe_allow_html=True)
     change = out["prediction"] - out["baseline_prediction"]

@@ -2,8 +2,6 @@
 likely label errors. Each is a job queued for the worker; this only reads their rows."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -11,11 +9,14 @@ import streamlit as st
 from core.base.errors import UserError
 from core.base.store import sessions
 from core.labeling import label_errors
-from core.labeling.active import AGGREGATES, ORDERS
+from core.labeling.active import AGGREGATES, ORDER_NAMES, ORDERS
+from core.labeling.preannotate import DEFAULT_MIN_CONFIDENCE, create
 from core.runs.summary import eta_seconds
 from core.train import learning_curve
 from db import projects as project_repo
 from db import runs as run_repo
+from ui import safe
+from ui.links import open_on_pick
 from ui.run_live import start_worker, watch_job
 
 
@@ -43,21 +44,28 @@ def preannotate_section(project: str, run_id: int) -> None:
         st.info("Pick a fine-tuned run: only a trained model can pre-annotate.")
         return
     with st.form("preannotate_form"):
-        a, b, c = st.columns(3)
-        order = a.selectbox("Then order the queue by", [o for o in ORDERS if o != "random"] + ["random"])
-        aggregate = b.selectbox("NER: aggregate words by", AGGREGATES)
+        a, b, c, d = st.columns(4)
+        order = a.selectbox("Then order the queue by", [o for o in ORDERS if o != "random"] + ["random"],
+                            format_func=ORDER_NAMES.get)
+        aggregate = b.selectbox("NER: aggregate words by", AGGREGATES,
+                                format_func={"min": "least sure word", "mean": "mean over words"}.get)
         limit = c.number_input("At most (0 = all)", min_value=0, value=0, step=100)
+        threshold = d.number_input(
+            "NER: suggest spans from confidence", min_value=0.0, max_value=0.99, value=DEFAULT_MIN_CONFIDENCE,
+            step=0.05, key="preannotate_threshold",
+            help="A span is pre-filled only when its least sure word has at least this probability (0 = every "
+                 "predicted span). The default gave the best F1 of suggestions on WNUT 2017 dev "
+                 "(bench/preannotate_threshold.py). Split names (B-X B-X) are joined into one span either way.")
         submitted = st.form_submit_button("Start pre-annotation")
     if submitted:
-        from core.labeling.preannotate import create
-
         try:
             with sessions().begin() as s:
-                new_id = create(s, run_id, int(limit) or None, order, aggregate)
+                new_id = create(s, run_id, int(limit) or None, order, aggregate,
+                                min_confidence=float(threshold))
             start_worker()
             st.success(f"Queued pre-annotation run {new_id}; the worker runs it in the background.")
         except (UserError, ValueError) as exc:
-            st.error(str(exc))
+            st.error(safe.md(exc))
     _status_table(project, "preannotate")
 
 
@@ -82,7 +90,7 @@ def learning_curve_section(project: str, run_id: int) -> None:
             start_worker()
             st.success(f"Queued learning-curve run {new_id}.")
         except (UserError, ValueError) as exc:
-            st.error(str(exc))
+            st.error(safe.md(exc))
     _curve_chart(project)
 
 
@@ -114,7 +122,7 @@ def label_errors_section(project: str, run_id: int) -> None:
                 label_errors.queue(s, run_id, split, limit=50)
             start_worker()
         except (UserError, ValueError) as exc:
-            st.error(str(exc))
+            st.error(safe.md(exc))
     with sessions().begin() as s:
         job = label_errors.latest(s, run_id, split)
         job_id = job.id if job is not None else None
@@ -128,11 +136,8 @@ def label_errors_section(project: str, run_id: int) -> None:
     if not found:
         st.success("The model agrees with every gold label it was shown.")
         return
-    frame = pd.DataFrame([
-        {"sample": c["sample_id"], "score": round(c["score"], 3), "text": c["text"][:100],
-         "gold": c["gold"], "model": c["predicted"],
-         "review": "/label?" + urlencode({"project": project, "sample": c["sample_id"]})}
-        for c in found
-    ])
-    st.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={"review": st.column_config.LinkColumn("review", display_text="open in labeller")})
+    rows = [{"sample": c["sample_id"], "score": round(c["score"], 3), "text": c["text"][:100],
+             "gold": c["gold"], "model": c["predicted"]} for c in found]
+    st.caption("Pick a row to review it in the labeller.")
+    open_on_pick(rows, "label_error_rows", "ui/pages/label.py", width="stretch",
+                 query=lambda row: {"project": project, "sample": row["sample"]})

@@ -4,18 +4,18 @@ Widget callbacks run before the page script, so a new project can be made the cu
 (the sidebar picker's state) before the picker is drawn."""
 from __future__ import annotations
 
-import re
 import zlib
 from dataclasses import dataclass
 
 import streamlit as st
 
+from core.base.errors import UserError
 from core.base.store import sessions
+from core.data import projects
 from db import projects as project_repo
 from db import samples as sample_repo
 from db.errors import AlreadyExists, NotFound
-
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+from ui import safe
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,7 @@ def create_from_form() -> None:
     except (ValueError, AlreadyExists) as exc:
         st.session_state["projects_message"] = ("error", str(exc))
         return
-    st.session_state["project"] = name
-    st.session_state["project_picker"] = name
-    st.query_params["project"] = name
+    _make_current(name)
     st.session_state["new_project_name"] = ""
     st.session_state["new_project_labels"] = ""
     st.session_state["projects_message"] = ("success", f"Created project {name!r}. Import data on the Data page.")
@@ -97,7 +95,7 @@ def save_labels(project: str, rows: list[LabelRow], edits: dict[int, LabelEdit],
     specs = []
     for r in rows:
         edit = edits.get(r.id, LabelEdit(r.colour, r.hotkey, r.description))
-        if not HEX_COLOUR.match(edit.colour or ""):
+        if not project_repo.HEX_COLOUR.match(edit.colour or ""):
             return "error", f"colour {edit.colour!r} of {r.name!r} is not a #rrggbb colour; pick one with the picker"
         hotkey = (edit.hotkey or "").strip()
         specs.append(project_repo.LabelSpec(r.name, edit.colour, hotkey or None, edit.description))
@@ -121,7 +119,62 @@ def delete_label(project: str, name: str) -> tuple[str, str]:
     return "success", f"Deleted label {name!r} and its annotations."
 
 
+def rename_or_delete(project: str) -> None:
+    """Rename the current project, or delete it with everything it holds after a typed confirmation."""
+    st.text_input("New name", value=project, key=f"rename_to_{project}")
+    st.button("Rename", key=f"rename_{project}", on_click=_rename, args=(project,))
+    st.divider()
+    plan = projects.plan_delete(sessions(), project)
+    st.warning(
+        f"Deleting removes the project's {count(plan.samples, 'sample')} with their labels, its "
+        f"{count(plan.runs, 'run')} and {count(len(plan.folders), 'folder or file', 'folders and files')} of "
+        "theirs on disk (checkpoints, logs, exported models, cached embeddings). This cannot be undone.",
+        icon=":material/delete_forever:")
+    if plan.active_runs:
+        st.info("A run of this project is queued or running: cancel it on the Runs page before deleting.")
+    typed = st.text_input("Type the project's name to confirm", key=f"delete_confirm_{project}")
+    st.button("Delete project", key=f"delete_{project}", type="primary", on_click=_delete, args=(project,),
+              disabled=typed != project or bool(plan.active_runs),
+              help="Enabled once the name typed above matches the project's name exactly.")
+
+
+def _rename(old: str) -> None:
+    new = st.session_state.get(f"rename_to_{old}", "")
+    try:
+        name = projects.rename(sessions(), old, new)
+    except (ValueError, AlreadyExists, NotFound) as exc:
+        st.session_state["projects_message"] = ("error", str(exc))
+        return
+    _make_current(name)
+    st.session_state["projects_message"] = ("success", f"Renamed project {old!r} to {name!r}.")
+
+
+def _delete(name: str) -> None:
+    try:
+        plan = projects.delete(sessions(), name)
+    except (UserError, NotFound) as exc:
+        st.session_state["projects_message"] = ("error", str(exc))
+        return
+    st.session_state.pop("project", None)
+    st.session_state.pop("project_picker", None)
+    st.query_params.pop("project", None)
+    st.session_state["projects_message"] = (
+        "success", f"Deleted project {name!r}: {count(plan.samples, 'sample')}, {count(plan.runs, 'run')}, "
+                   f"{count(len(plan.folders), 'folder or file', 'folders and files')} on disk.")
+
+
+def count(n: int, one: str, many: str | None = None) -> str:
+    """ "1 run", "3 runs", "0 samples"."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
+def _make_current(name: str) -> None:
+    st.session_state["project"] = name
+    st.session_state["project_picker"] = name
+    st.query_params["project"] = name
+
+
 def show_message(key: str) -> None:
     kind, text = st.session_state.pop(key, (None, None))
     if kind:
-        getattr(st, kind)(text)
+        getattr(st, kind)(safe.md(text))

@@ -13,6 +13,7 @@ from core.runs.summary import curves, eta_seconds, phase_eta_seconds, run_row
 from db import projects as project_repo
 from db import runs as run_repo
 from ui import charts
+from ui import safe
 
 REFRESH_SECONDS = 1.5
 JOB_REFRESH_SECONDS = 1.0
@@ -38,13 +39,13 @@ def _duration(seconds: float | None) -> str:
 
 def status_line(row: dict, series: dict) -> None:
     with st.container(key="run_status"):
-        st.markdown(f"**Run #{row['id']}** · {row['name']} · {STATUS_ICON.get(row['status'], '')} "
+        st.markdown(f"**Run #{row['id']}** · {safe.md(row['name'])} · {STATUS_ICON.get(row['status'], '')} "
                     f"`{row['status']}`" + (" · cancelling…" if row["cancel_requested"] and row["status"] == "running"
                                             else ""))
         speed = series.get("samples_per_second", [])
         progress_bar(row, f" · {speed[-1][1]:.1f} samples/s" if speed and row["phase"] in (None, "training") else "")
         if row["error"]:
-            st.error(row["error"])
+            st.error(safe.md(row["error"]))
         if row["status"] == "completed" and row["value"] is not None:
             st.success(f"{row['split'] or 'dev'} {row['metric']} = {row['value']:.4f} · model at `{row['checkpoint']}`")
 
@@ -97,7 +98,7 @@ def watch_job(job_id: int, what: str, key: str) -> dict:
                 else:
                     st.caption("cancelling…")
             elif row["status"] != "completed":
-                st.warning(f"{what}: job #{job_id} {row['status']}" + (f": {row['error']}" if row["error"] else ""))
+                st.warning(f"{what}: job #{job_id} {row['status']}" + (f": {safe.md(row['error'])}" if row["error"] else ""))
         if was_active and row["status"] not in ACTIVE:
             st.rerun(scope="app")  # show the result the job stored
 
@@ -111,7 +112,7 @@ def curve_charts(run_id: int, series: dict, metric: str) -> None:
     with left.container(key="loss_chart"):
         st.plotly_chart(charts.loss_figure(charts.pick({run_id: series}, "loss", name)), key=f"loss_{run_id}")
     with middle.container(key="lr_chart"):
-        st.plotly_chart(charts.line_figure(charts.pick({run_id: series}, "learning_rate", name), "Learning rate", "lr"),
+        st.plotly_chart(charts.learning_rate_figure(charts.pick({run_id: series}, "learning_rate", name)),
                         key=f"lr_{run_id}")
     with right.container(key="dev_chart"):
         st.plotly_chart(charts.line_figure(charts.pick({run_id: series}, f"dev_{metric}", name),

@@ -3,6 +3,7 @@ comparison on the same samples (or why not, and the jobs that make it so), the b
 one run's details."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,9 +15,12 @@ from core.runs import export
 from core.runs.compare import compare as compare_runs
 from core.runs.compare import icl_on_full_split, queue_same_samples, same_samples_plan
 from core.runs.summary import curves
+from db import projects as project_repo
 from db import runs as run_repo
 from ui import charts
+from ui import safe
 from ui.run_live import start_worker
+from ui.splits import empty_reason, split_box
 
 LOG_TAIL_CHARS = 20_000
 
@@ -71,7 +75,7 @@ def compare(rows: list[dict], run_ids: list[int]) -> None:
     """Overlay the selected runs' curves and compare their scores on one split, on the same
     samples, or flag that they were scored on different ones."""
     by_id = {r["id"]: r for r in rows}
-    names = {i: f"#{i} {by_id[i]['name']}" for i in run_ids}
+    names = {i: f"#{i} {safe.plot(by_id[i]['name'])}" for i in run_ids}
     with sessions().begin() as s:
         series = curves(s, run_ids)
     metric = by_id[run_ids[0]]["metric"]
@@ -81,7 +85,13 @@ def compare(rows: list[dict], run_ids: list[int]) -> None:
     with right.container(key="compare_dev"):
         st.plotly_chart(charts.line_figure(charts.pick(series, f"dev_{metric}", names), f"Dev {metric}", metric,
                                            markers=True))
-    split = st.selectbox("Compare on", ["test", "dev", "train"], key="compare_split")
+    project, sizes = _labelled_per_split(run_ids[0])
+    split = split_box(project, "compare", ["test", "dev", "train"], sizes, label="Compare on")
+    empty = empty_reason(split, sizes)
+    if empty:  # nothing to score the runs on: say so instead of offering jobs that would fail
+        with st.container(key="compare_verdict"):
+            st.info(empty)
+        return
     with sessions().begin() as s:
         result = compare_runs(s, run_ids, split)
     frame = pd.DataFrame([{
@@ -105,6 +115,13 @@ def compare(rows: list[dict], run_ids: list[int]) -> None:
             same_samples_actions(run_ids, split, by_id)
 
 
+def _labelled_per_split(run_id: int) -> tuple[str, dict[str, int]]:
+    """(the run's project, its labelled samples per split)."""
+    with sessions().begin() as s:
+        project = project_repo.get_project_by_id(s, run_repo.get_run(s, run_id).project_id)
+        return project.name, {k: v["labeled"] for k, v in project_repo.split_counts(s, project).items()}
+
+
 def _source(source: str | None) -> str | None:
     if source is None:
         return None
@@ -117,7 +134,7 @@ def same_samples_actions(run_ids: list[int], split: str, by_id: dict[int, dict])
         with sessions().begin() as s:
             plan = same_samples_plan(s, run_ids, split)
     except UserError as exc:
-        st.caption(str(exc))
+        st.caption(safe.md(exc))
         plan = None
     left, right = st.columns(2)
     if plan is not None and plan.to_score and left.button(
@@ -140,6 +157,16 @@ def same_samples_actions(run_ids: list[int], split: str, by_id: dict[int, dict])
             st.rerun()
 
 
+def score_on_test(run_ids: list[int]) -> None:
+    from core.base.errors import UserError
+    from core.evaluation.report import evaluate
+
+    for run_id in run_ids:
+        with st.spinner(f"Scoring run #{run_id} on test…"):
+            try:
+                evaluate(sessions(), run_id, "test")
+            except UserError as exc:
+                st.warning(f"Run #{run_id}: {safe.md(exc)}")
 def jobs_table(rows: list[dict]) -> None:
     """The background jobs pages queued (scoring, rankings, previews, exports), newest first."""
     if not rows:
@@ -156,9 +183,9 @@ def jobs_table(rows: list[dict]) -> None:
 
 def details(row: dict) -> None:
     """One run: error, log, where its model is, download, cancel."""
-    st.subheader(f"Run #{row['id']} · {row['name']}")
+    st.subheader(f"Run #{row['id']} · {safe.md(row['name'])}")
     if row["error"]:
-        st.error(row["error"])
+        st.error(safe.md(row["error"]))
     with st.container(key="run_details"):
         if row["checkpoint"] and row["kind"] == "finetune":
             st.markdown(f"Exported model: `{row['checkpoint']}` (loads with `transformers.pipeline`)")
@@ -171,11 +198,25 @@ def details(row: dict) -> None:
         log = Path(row["log_path"]) if row["log_path"] else None
         with st.expander("Log", expanded=row["status"] in ("failed", "interrupted")):
             if log and log.exists():
-                text = log.read_text(errors="replace")
+                text = readable_log(log.read_text(errors="replace"))
                 st.caption(f"`{log}`" + (" (last part)" if len(text) > LOG_TAIL_CHARS else ""))
                 st.code(text[-LOG_TAIL_CHARS:], language=None)
             else:
                 st.caption("No log yet.")
+
+
+# ECMA-48 escapes: CSI (colours, cursor moves: ESC [ ... final byte), OSC (ESC ] ... BEL or ESC \),
+# and the short ones (ESC, intermediate bytes, final byte: charset switches like ESC ( B).
+ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[ -/]*[0-~])")
+
+
+def readable_log(text: str) -> str:
+    """A run log as a person reads it: without terminal colour codes, and with progress bars
+    (rewritten in place with carriage returns) shown at their last state."""
+    lines = []
+    for line in ANSI.sub("", text).replace("\r\n", "\n").split("\n"):
+        lines.append(line.rstrip("\r").rsplit("\r", 1)[-1])
+    return "\n".join(lines)
 
 
 def download(row: dict) -> None:
@@ -198,5 +239,5 @@ def download(row: dict) -> None:
                 export.queue(s, row["id"])
             start_worker()
         except UserError as exc:
-            st.error(str(exc))
+            st.error(safe.md(exc))
         st.rerun()

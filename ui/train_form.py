@@ -1,21 +1,34 @@
-"""The Train page form, generated from TrainConfig's fields (help text, bounds, choices)."""
+"""The Train page form, generated from TrainConfig's fields (help text, bounds, choices).
+
+The preset comes first and decides the schedule; the fields it fills (learning rate, epochs,
+warm-up, head factor, evaluations) show its actual values for this project's data, folded with
+the other advanced settings. Changing the preset or the strategy refills them."""
 from __future__ import annotations
 
 import streamlit as st
 
-from core.train.config import TrainConfig, form_fields
+from core.train.config import PRESET_FIELDS, TrainConfig, form_fields
+from core.train.presets import PRESETS, describe, preset_values
 from core.train.strategies import count_parameters
 
 BASIC_COLUMNS = 3
+KEY = "train_"
 
 
-def _widget(field: dict, where, key_prefix: str = "train_"):
-    key = key_prefix + field["name"]
-    label = field["name"].replace("_", " ").capitalize()
-    default, kind, help_text = field["default"], field["kind"], field["help"]
+def _label(name: str) -> str:
+    return {"head_lr_factor": "Head learning-rate factor"}.get(name, name.replace("_", " ").capitalize())
+
+
+def _widget(field: dict, where, default=None, on_change=None):
+    key = KEY + field["name"]
+    label = _label(field["name"])
+    default = field["default"] if default is None else default
+    kind, help_text = field["kind"], field["help"]
     if "choices" in field:
         options = list(field["choices"])
-        return where.selectbox(label, options, index=options.index(default), key=key, help=help_text)
+        fmt = (lambda name: PRESETS[name].title) if field["name"] == "preset" else str
+        return where.selectbox(label, options, index=options.index(default), key=key, help=help_text,
+                               format_func=fmt, on_change=on_change)
     if kind == "bool":
         return where.checkbox(label, value=default, key=key, help=help_text)
     if kind == "int":
@@ -39,25 +52,36 @@ def _applies(field: dict, task: str, strategy: str | None) -> bool:
     return not field.get("only_for") or field["only_for"] == strategy
 
 
-def config_form(task: str, completed_runs: list[dict]) -> tuple[TrainConfig | None, str | None]:
-    """All TrainConfig fields as widgets; returns (config, None) or (None, error message)."""
-    fields = form_fields()
-    values: dict = {}
-    basic = [f for f in fields if f["group"] == "basic" and not f.get("only_for")]
-    values["model"] = _widget(basic[0], st)
-    columns = st.columns(BASIC_COLUMNS)
-    for i, f in enumerate(basic[1:]):
-        values[f["name"]] = _widget(f, columns[i % BASIC_COLUMNS])
-    specific = [f for f in fields if _applies(f, task, values["strategy"]) and f.get("only_for")]
+def _refill_preset_fields() -> None:
+    """Forget the preset-filled boxes so they show the newly chosen preset's values."""
+    for name in PRESET_FIELDS:
+        st.session_state.pop(KEY + name, None)
+
+
+def config_form(task: str, n_train: int, n_words: int,
+                completed_runs: list[dict]) -> tuple[TrainConfig | None, str | None]:
+    """All TrainConfig fields as widgets; returns (config, None) or (None, error message).
+    ``n_train``, ``n_words``: labelled train samples and their words, which the preset sizes by."""
+    fields = {f["name"]: f for f in form_fields()}
+    values: dict = {"model": _widget(fields["model"], st)}
+    left, right = st.columns(2)
+    values["preset"] = _widget(fields["preset"], left, on_change=_refill_preset_fields)
+    values["strategy"] = _widget(fields["strategy"], right, on_change=_refill_preset_fields)
+    with st.container(key="preset_summary"):
+        st.caption(describe(values["preset"], values["strategy"], n_train, n_words))
+    specific = [f for f in fields.values() if f.get("only_for") and _applies(f, task, values["strategy"])]
     if specific:
         columns = st.columns(max(len(specific), BASIC_COLUMNS))
         for i, f in enumerate(specific):
             values[f["name"]] = _widget(f, columns[i])
-    with st.expander("Advanced settings"):
-        columns = st.columns(BASIC_COLUMNS)
-        advanced = [f for f in fields if f["group"] == "advanced" and _applies(f, task, values["strategy"])]
-        for i, f in enumerate(advanced):
-            values[f["name"]] = _widget(f, columns[i % BASIC_COLUMNS])
+    with st.expander("Advanced settings (the preset fills the schedule)"):
+        chosen = preset_values(values["preset"], values["strategy"], n_train, n_words)
+        groups = [[f for f in fields.values() if f["group"] == group and _applies(f, task, values["strategy"])]
+                  for group in ("schedule", "advanced")]
+        for group in groups:
+            columns = st.columns(BASIC_COLUMNS)
+            for i, f in enumerate(group):
+                values[f["name"]] = _widget(f, columns[i % BASIC_COLUMNS], default=chosen.get(f["name"]))
     values.update(_continue_fields(completed_runs))
     try:
         return TrainConfig(**values), None

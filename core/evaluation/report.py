@@ -169,6 +169,8 @@ def _phase(progress, name: str) -> None:
 
 
 def _predict(run: _RunInfo, task: str, gold: list[Example], stored: dict[int, dict], progress=None) -> Predicted:
+    """What the run predicts for ``gold``: its stored predictions (ICL) or its model's, through
+    the one inference path (``progress(done, total)`` after every batch)."""
     if run.kind == "icl":
         return _from_stored(task, gold, stored)
     if run.kind != "finetune" or run.status != "completed" or not run.checkpoint:
@@ -179,7 +181,7 @@ def _predict(run: _RunInfo, task: str, gold: list[Example], stored: dict[int, di
     _phase(progress, "loading the model")
     lm = predict.load(run.checkpoint, task, run.config.get("max_length"))
     _phase(progress, "predicting")
-    preds = predict.predict_texts(lm, [(ex.text, list(ex.tokens)) for ex in gold], on_progress=progress)
+    preds = predict.predict_examples(lm, gold, on_progress=progress)
     if task == "ner":
         return Predicted(gold, tags=[p.tags for p in preds])
     return Predicted(gold, categories=[p.categories for p in preds], scores=[p.scores for p in preds])

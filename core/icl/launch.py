@@ -23,6 +23,26 @@ def run_name(config: IclConfig) -> str:
     return f"icl {mode}{' +cal' if config.calibrate else ''} · {lm}"
 
 
+def why_not(session, project_name: str, config: IclConfig) -> str | None:
+    """Why a run with ``config`` would have nothing to do, or None: checked before it is queued,
+    so an empty split never leaves a failed run behind (the page disables its buttons with it)."""
+    project = project_repo.get_project(session, project_name)
+    if not project_repo.labels_of(session, project):
+        return f"project {project_name!r} has no labels: add labels on the Projects page"
+    counts = project_repo.split_counts(session, project)
+    if config.suggest:
+        if not sum(c["unlabeled"] for c in counts.values()):
+            return f"project {project_name!r} has no unlabelled samples to suggest labels for: import some"
+    elif not counts.get(config.split, {}).get("labeled"):
+        others = [f"{s} ({c['labeled']:,})" for s, c in counts.items() if c["labeled"] and s != config.split]
+        hint = f"pick {' or '.join(others)}" if others else "label samples or assign splits on the Data page"
+        return f"the {config.split} split has no labelled samples to run on and score: {hint}"
+    if config.shots and not counts.get(config.pool_split, {}).get("labeled"):
+        return (f"no labelled samples in {config.pool_split!r} to draw {config.shots} demonstrations from: label "
+                "some, or run zero-shot (0 shots)")
+    return None
+
+
 def create_icl_run(session, project_name: str, settings: dict | IclConfig, status: str = "queued", name: str = "") -> Run:
     """A new ``icl`` run: ``queued`` for the worker, or ``running`` for a foreground run."""
     config = settings if isinstance(settings, IclConfig) else config_for(session, project_name, settings)
@@ -33,8 +53,9 @@ def create_icl_run(session, project_name: str, settings: dict | IclConfig, statu
     if config.task != project.task:
         raise ValueError(f"the ICL config is for task {config.task!r} but project {project_name!r} is "
                          f"{project.task!r}; build the config for this project")
-    if not project_repo.labels_of(session, project):
-        raise ValueError(f"project {project_name!r} has no labels: add labels on the Projects page")
+    problem = why_not(session, project_name, config)
+    if problem:
+        raise ValueError(problem[0].upper() + problem[1:])
     run = run_repo.create_run(session, project, "icl", config.to_json(), status=status, name=name or run_name(config))
     if status == "running":
         run_repo.mark_started(session, run.id, pid=None)

@@ -12,6 +12,7 @@ from core.icl.config import IclConfig
 from core.icl.infer import IclPredictor
 from core.icl.lm import load_lm
 from core.icl.runner import _labels_and_descriptions
+from core.runs.context import load_run_context
 from core.runs.progress import Cancelled, Progress
 from db import projects as project_repo
 from db import runs as run_repo
@@ -48,10 +49,10 @@ def execute(job_id: int) -> None:
     """Worker handler (core.runs.jobs contract): the preview goes to the job's metrics."""
     S = sessions()
     with S.begin() as s:
-        job = run_repo.get_run(s, job_id)
-        icl = IclConfig.from_json(job.config["icl"])
-        sample_id, predict = int(job.config["sample_id"]), bool(job.config["predict"])
-        project = project_repo.get_project_by_id(s, job.project_id)
+        ctx = load_run_context(s, job_id)
+        icl = IclConfig.from_json(ctx.config["icl"])
+        sample_id, predict = int(ctx.config["sample_id"]), bool(ctx.config["predict"])
+        project = ctx.project(s)
         labels, icl = _labels_and_descriptions(s, project, icl)
         pool = [to_example(r) for r in sample_repo.iter_labeled(s, project, splits=[icl.pool_split])]
         example = to_example(next(sample_repo.iter_labeled(s, project, statuses=None, sample_ids=[sample_id])))

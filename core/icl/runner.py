@@ -18,6 +18,7 @@ from core.evaluation.metrics import bio_pairs, classification_scores, ner_scores
 from core.base.store import sessions, to_example
 from core.train.device import choose_device
 from core.base.types import Example, Span
+from core.runs.context import load_run_context
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
@@ -33,10 +34,10 @@ def execute(run_id: int) -> None:
     # ten times slower on a busy 2-core machine (see core.train.device.training_threads).
     device = choose_device()
     with S.begin() as s:
-        run = run_repo.get_run(s, run_id)
-        project = project_repo.get_project_by_id(s, run.project_id)
-        task, multilabel, project_name = project.task, project.multilabel, project.name
-        config = IclConfig.from_json(run.config)
+        ctx = load_run_context(s, run_id)
+        project = ctx.project(s)
+        task, multilabel, project_name = ctx.task, ctx.multilabel, ctx.project_name
+        config = IclConfig.from_json(ctx.config)
         labels, config = _labels_and_descriptions(s, project, config)
         pool = [to_example(r) for r in sample_repo.iter_labeled(s, project, splits=[config.pool_split])]
         targets = _targets(s, project, config)
@@ -61,7 +62,7 @@ def execute(run_id: int) -> None:
 
     try:
         progress.phase("loading the language model")
-        predictor = IclPredictor(config, labels, pool, project_id=run.project_id, multilabel=multilabel,
+        predictor = IclPredictor(config, labels, pool, project_id=ctx.project_id, multilabel=multilabel,
                                  progress=loading)
         progress.phase("choosing demonstrations")
         predictor.prepare(targets)

@@ -3,12 +3,15 @@
 - ``random``: one fixed random set for the whole run (seeded), the classic k-shot prompt;
 - ``balanced``: one fixed set that takes labels in turn (per category, or per entity type
   present in a sentence), so rare labels are shown too;
-- ``knn``: per query, the k labelled samples nearest to it by sentence embedding (the packaged
-  MiniLM, mean pooling + L2 normalisation, cosine similarity), nearest last so it sits right
-  before the query (Liu et al., 2022). Embeddings are cached on disk per project and sample id,
-  keyed by a hash of the text so an edited sample is embedded again.
+- ``knn``: per query, the k labelled samples nearest to it by sentence embedding
+  (sentence-transformers over the packaged MiniLM: its own mean pooling and L2 normalisation,
+  cosine similarity), nearest last so it sits right before the query (Liu et al., 2022).
+  Embeddings are cached on disk per project and sample id, keyed by a hash of the text so an
+  edited sample is embedded again; the encoder is loaded once per process.
 
-A query is never its own demonstration.
+One prompt never shows the same text twice: a query is never its own demonstration, and
+neither is another sample with the same text (duplicates are common in scraped data, e.g.
+retweets), nor two demonstrations with one text. "The same" ignores case and runs of spaces.
 """
 from __future__ import annotations
 
@@ -18,40 +21,54 @@ import threading
 from pathlib import Path
 
 import numpy as np
-import torch
+from sentence_transformers import SentenceTransformer
 
 from core.base import settings
 from core.icl.config import IclConfig
 from core.base.types import Example
 
-_ENCODERS: dict[str, tuple] = {}
+_ENCODERS: dict[str, SentenceTransformer] = {}
 _LOCK = threading.Lock()
 
 
-def _encoder(path: str):
-    from transformers import AutoModel, AutoTokenizer
-
+def _encoder(path: str) -> SentenceTransformer:
+    """One SentenceTransformer per encoder and process. The packaged MiniLM folder carries its
+    sentence-transformers modules (mean pooling, normalisation); a plain Hugging Face encoder
+    gets mean pooling."""
     with _LOCK:
         if path not in _ENCODERS:
-            model = AutoModel.from_pretrained(path)
-            model.eval()
-            _ENCODERS[path] = (AutoTokenizer.from_pretrained(path), model)
+            _ENCODERS[path] = SentenceTransformer(path, device="cpu")
         return _ENCODERS[path]
 
 
-@torch.no_grad()
 def embed(texts: list[str], encoder: str | None = None, batch_size: int = 32) -> np.ndarray:
-    """(N, D) L2-normalised mean-pooled sentence embeddings."""
-    tokenizer, model = _encoder(encoder or settings.default_encoder())
-    out = []
-    for start in range(0, len(texts), batch_size):
-        batch = tokenizer(texts[start:start + batch_size], padding=True, truncation=True, max_length=256, return_tensors="pt")
-        hidden = model(**batch).last_hidden_state  # (B, T, D)
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # (B, D)
-        out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
-    width = model.config.hidden_size
-    return np.concatenate(out) if out else np.zeros((0, width), dtype=np.float32)
+    """(N, D) L2-normalised sentence embeddings."""
+    model = _encoder(encoder or settings.default_encoder())
+    if not texts:
+        return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
+    return model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                        show_progress_bar=False)
+
+
+def same_text_key(text: str) -> str:
+    """What "the same text" means for demonstrations: case and runs of whitespace ignored."""
+    return " ".join(text.split()).casefold()
+
+
+def distinct(examples: list[Example], query: Example, k: int) -> list[Example]:
+    """The first ``k`` of ``examples`` that are not the query, share no text with it and no text
+    with an earlier pick."""
+    seen = {same_text_key(query.text)}
+    out: list[Example] = []
+    for ex in examples:
+        key = same_text_key(ex.text)
+        if (query.id is not None and ex.id == query.id) or key in seen:
+            continue
+        seen.add(key)
+        out.append(ex)
+        if len(out) == k:
+            break
+    return out
 
 
 class EmbeddingCache:
@@ -109,6 +126,7 @@ class Selector:
         self._cache: EmbeddingCache | None = None
         self._pool_vectors: np.ndarray | None = None
         self._query_vectors: dict[int | None, np.ndarray] = {}
+        self._random_order: list[Example] | None = None
 
     def prepare(self, queries: list[Example]) -> None:
         """Embed the pool and the queries in one go (knn only), so per-query selection is a dot product."""
@@ -136,31 +154,33 @@ class Selector:
             return self._nearest(query, k)
         if self.config.selection == "balanced":
             return self._balanced(query, k)
-        rng = random.Random(self.config.seed)
-        ordered = rng.sample(self.pool, min(len(self.pool), k + 1))
-        return [ex for ex in ordered if ex.id is None or ex.id != query.id][:k]
+        # One fixed order for the run; the first k that differ from the query (and each other).
+        if self._random_order is None:
+            self._random_order = random.Random(self.config.seed).sample(self.pool, len(self.pool))
+        return distinct(self._random_order, query, k)
 
     def _nearest(self, query: Example, k: int) -> list[Example]:
         if query.id is None or query.id not in self._query_vectors:
             self.prepare([query])
         vector = self._query_vectors[query.id]
         sims = self._pool_vectors @ vector  # (pool,) cosine similarities
-        order = [i for i in np.argsort(-sims, kind="stable") if self.pool[i].id is None or self.pool[i].id != query.id]
-        return [self.pool[i] for i in reversed(order[:k])]
+        nearest = distinct([self.pool[i] for i in np.argsort(-sims, kind="stable")], query, k)
+        return nearest[::-1]
 
     def _balanced(self, query: Example, k: int) -> list[Example]:
         rng = random.Random(self.config.seed)
-        groups = _label_groups([ex for ex in self.pool if ex.id is None or ex.id != query.id], self.config.task)
+        groups = _label_groups(self.pool, self.config.task)
         queues = {label: rng.sample(items, len(items)) for label, items in sorted(groups.items())}
         chosen: list[Example] = []
-        seen: set[int] = set()
+        seen = {same_text_key(query.text)}  # texts already in the prompt
         while len(chosen) < k and any(queues.values()):
             for label in list(queues):
-                while queues[label] and id(queues[label][0]) in seen:
+                while queues[label] and (same_text_key(queues[label][0].text) in seen
+                                         or (query.id is not None and queues[label][0].id == query.id)):
                     queues[label].pop(0)
                 if queues[label] and len(chosen) < k:
                     ex = queues[label].pop(0)
-                    seen.add(id(ex))
+                    seen.add(same_text_key(ex.text))
                     chosen.append(ex)
         rng.shuffle(chosen)
         return chosen

@@ -1,49 +1,38 @@
-"""Inference with a fine-tuned run's model: per-word labels, probabilities, entities, attention.
+"""The one prediction path: per-word labels, probabilities, entities (NER) or category scores,
+for every caller (training's dev scores, evaluation, pre-annotation, likely label errors,
+inspection, attributions, the learning curve, ICL's comparison, the benches).
 
-Words come from the sample (``core.text.tokenize`` offsets); the tokenizer splits them into subwords
-with ``is_split_into_words=True`` as training does (run_ner.py alignment), and a word takes the
-prediction of its first subword. Texts longer than the model's window are cut into overlapping
-windows (``stride`` subwords shared); a word is read from the window where it sits furthest from
-an edge, so it sees the most context.
-
-Models are cached per process (a worker or a Streamlit server loads a checkpoint once) and loaded
-with eager attention: the default sdpa kernels silently return no attention weights.
+- Words come from the sample (``core.text.tokenize`` offsets); the tokenizer splits them into
+  subwords with ``is_split_into_words=True`` as training does (run_ner.py alignment), and a word
+  takes the prediction of its first subword, so scores are per word whatever the training
+  labelled (``label_all_tokens`` included).
+- Texts longer than the window are cut into overlapping windows (``stride`` subwords shared); a
+  word is read from the window where it sits furthest from an edge, so it sees the most context.
+- Windows are sorted by length and batched by tokens (``core.inference.batching``), so batches
+  pad little; results come back in the order given. ``torch.inference_mode``; bf16 autocast on
+  GPUs that support it, fp32 on the CPU (the same numbers as an fp32 ``pipeline``).
+- ``on_progress(done, total)`` is called with the number of texts finished after every batch
+  (and ``(0, total)`` first), for "evaluating k/n" displays. It must be cheap and must not raise.
 """
 from __future__ import annotations
 
-import os
-import threading
-from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
+import numpy as np
 import torch
 
 from core.base.errors import UserError
+from core.base.types import Example, Span
+from core.inference.batching import DEFAULT_MAX_TOKENS, token_batches
+from core.inference.model import DEFAULT_MAX_LENGTH, LoadedModel, eager_attention, load, load_run  # noqa: F401
 from core.text.spans import tags_to_spans
 from core.text.tokenize import word_offsets
-from core.base.types import Span
 
-DEFAULT_MAX_LENGTH = 256
 STRIDE = 32
-BATCH_SIZE = 16
-CACHE_SIZE = 2
 TOP_K = 3
 
-
-@dataclass
-class LoadedModel:
-    model: torch.nn.Module
-    tokenizer: object
-    task: str  # "ner" | "classification"
-    labels: list[str]  # id -> label name
-    multilabel: bool
-    max_length: int
-    path: str
-
-    @property
-    def num_layers(self) -> int:
-        return int(self.model.config.num_hidden_layers)
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -64,7 +53,7 @@ class TextPrediction:
     text: str
     tokens: list[tuple[int, int]]
     windows: list[Window]
-    # NER, one entry per word: predicted tag, its probability, the full distribution (K,).
+    # NER, one entry per word: predicted tag, the full distribution over lm.labels (K,), subwords.
     tags: list[str] = field(default_factory=list)
     probs: list[list[float]] = field(default_factory=list)
     subwords: list[list[str]] = field(default_factory=list)
@@ -76,156 +65,135 @@ class TextPrediction:
         return tags_to_spans(self.tokens, self.tags).spans if self.tags else []
 
 
-_cache: OrderedDict[tuple, LoadedModel] = OrderedDict()
-_lock = threading.Lock()
-
-
-def load(checkpoint: str | os.PathLike, task: str, max_length: int | None = None) -> LoadedModel:
-    """The model of a checkpoint directory, cached per process (keyed by path and mtime)."""
-    path = Path(checkpoint)
-    if not (path / "config.json").exists():
-        raise UserError(
-            f"expected a model directory with config.json at {path}, found none; "
-            "the run has no usable checkpoint: train it again"
-        )
-    key = (str(path.resolve()), (path / "config.json").stat().st_mtime, task, max_length)
-    with _lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-        loaded = _load_uncached(path, task, max_length)
-        _cache[key] = loaded
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-        return loaded
-
-
-def _load_uncached(path: Path, task: str, max_length: int | None) -> LoadedModel:
-    from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer
-
-    cls = AutoModelForTokenClassification if task == "ner" else AutoModelForSequenceClassification
-    model = cls.from_pretrained(str(path), attn_implementation="eager")
-    model.eval()
-    tokenizer = AutoTokenizer.from_pretrained(str(path))
-    id2label = {int(k): v for k, v in model.config.id2label.items()}
-    labels = [id2label[i] for i in range(len(id2label))]
-    limit = min(int(getattr(tokenizer, "model_max_length", 512) or 512), int(model.config.max_position_embeddings))
-    return LoadedModel(
-        model=model,
-        tokenizer=tokenizer,
-        task=task,
-        labels=labels,
-        multilabel=model.config.problem_type == "multi_label_classification",
-        max_length=min(max_length or DEFAULT_MAX_LENGTH, limit),
-        path=str(path),
-    )
-
-
-def load_run(run, task: str) -> LoadedModel:
-    """The model of a completed fine-tuned run (``run`` is a db Run row)."""
-    if run.kind != "finetune" or not run.checkpoint:
-        raise UserError(
-            f"run {run.id} is a {run.kind!r} run with no model checkpoint (status {run.status}); "
-            "pick a completed fine-tuning run"
-        )
-    return load(run.checkpoint, task, (run.config or {}).get("max_length"))
-
-
-def windows(lm: LoadedModel, text: str, tokens: list[tuple[int, int]]) -> list[Window]:
-    """Overlapping model inputs covering every word (one window for short texts)."""
-    words = [text[s:e] for s, e in tokens]
-    if not words:
-        return []
+def windows_of(lm: LoadedModel, items: list[tuple[str, list[tuple[int, int]]]]) -> list[list[Window]]:
+    """Overlapping model inputs covering every word of each text (one window for short texts),
+    from one batched call to the fast tokenizer."""
+    words = [[text[s:e] for s, e in tokens] for text, tokens in items]
+    out: list[list[Window]] = [[] for _ in items]
+    present = [i for i, w in enumerate(words) if w]
+    if not present:
+        return out
     enc = lm.tokenizer(
-        words,
-        is_split_into_words=True,
-        truncation=True,
-        max_length=lm.max_length,
-        stride=min(STRIDE, lm.max_length // 4),
-        return_overflowing_tokens=True,
+        [words[i] for i in present], is_split_into_words=True, truncation=True, max_length=lm.max_length,
+        stride=min(STRIDE, lm.max_length // 4), return_overflowing_tokens=True,
     )
-    out = []
-    for i, ids in enumerate(enc["input_ids"]):
-        wids = enc.word_ids(i)
-        present = [w for w in wids if w is not None]
-        out.append(
-            Window(
-                input_ids=list(ids),
-                word_ids=list(wids),
-                subwords=lm.tokenizer.convert_ids_to_tokens(ids),
-                first_word=min(present) if present else 0,
-                last_word=max(present) if present else -1,
-            )
-        )
+    owners = enc["overflow_to_sample_mapping"]
+    for k, ids in enumerate(enc["input_ids"]):
+        wids = enc.word_ids(k)
+        inside = [w for w in wids if w is not None]
+        out[present[owners[k]]].append(Window(
+            input_ids=list(ids), word_ids=list(wids), subwords=enc.tokens(k),
+            first_word=min(inside) if inside else 0, last_word=max(inside) if inside else -1,
+        ))
     return out
 
 
+def windows(lm: LoadedModel, text: str, tokens: list[tuple[int, int]]) -> list[Window]:
+    """The windows of one text (see ``windows_of``)."""
+    return windows_of(lm, [(text, tokens)])[0]
+
+
 def _forward(lm: LoadedModel, batch: list[Window], attentions: bool = False):
-    """Logits for a batch of windows: NER (B, T, K), classification (B, K); attentions per layer (B, H, T, T)."""
+    """Logits for a batch of windows: NER (B, T, K), classification (B, K), as fp32 on the CPU;
+    with ``attentions``, a tuple per layer of (B, heads, T, T)."""
     enc = lm.tokenizer.pad({"input_ids": [w.input_ids for w in batch]}, return_tensors="pt")
-    with torch.no_grad():
-        out = lm.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], output_attentions=attentions)
-    return out.logits, (out.attentions if attentions else None)
+    where = lm.torch_device
+    with torch.inference_mode(), torch.autocast(where.type, dtype=torch.bfloat16, enabled=lm.device.inference_bf16):
+        out = lm.model(input_ids=enc["input_ids"].to(where), attention_mask=enc["attention_mask"].to(where),
+                       output_attentions=attentions)
+    logits = out.logits.float().cpu()
+    return logits, (tuple(a.float().cpu() for a in out.attentions) if attentions else None)
 
 
 def predict_texts(
-    lm: LoadedModel, items: list[tuple[str, list[tuple[int, int]]]], batch_size: int = BATCH_SIZE,
-    on_progress=None,
+    lm: LoadedModel,
+    items: list[tuple[str, list[tuple[int, int]]]],
+    batch_size: int | None = None,
+    on_progress: Progress | None = None,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
 ) -> list[TextPrediction]:
     """Predictions for ``(text, word offsets)`` pairs, returned in the order given.
 
-    Windows are batched in a fixed order (no sampler, no length grouping), so result i is
-    always input i — unlike Trainer.predict with length-grouped sampling.
-    ``on_progress(done, total)`` is called with the number of texts whose windows are all done.
+    ``max_tokens``: padded subword tokens per batch; ``batch_size``: at most this many windows
+    per batch (None: as many as fit). The model is put in eval mode and restored afterwards, so
+    training may call this on the model it is training.
     """
-    preds = [TextPrediction(text, [tuple(t) for t in tokens], windows(lm, text, tokens)) for text, tokens in items]
-    flat = [(i, j) for i, p in enumerate(preds) for j in range(len(p.windows))]
-    logits_of: dict[tuple[int, int], torch.Tensor] = {}
+    per_text = windows_of(lm, items)
+    flat = [(i, j) for i, wins in enumerate(per_text) for j in range(len(wins))]
+    texts = [items[i][0] for i, _ in flat]
+    lengths = [len(per_text[i][j].input_ids) for i, j in flat]
+    left = [len(wins) for wins in per_text]
+    done = sum(1 for n in left if n == 0)
     if on_progress:
-        on_progress(0, len(items))
-    for start in range(0, len(flat), batch_size):
-        keys = flat[start : start + batch_size]
-        logits, _ = _forward(lm, [preds[i].windows[j] for i, j in keys])
-        for row, key in enumerate(keys):
-            logits_of[key] = logits[row]
-        if on_progress:
-            last = keys[-1][0]
-            done = last + 1 if keys[-1][1] == len(preds[last].windows) - 1 else last
-            on_progress(done, len(items))
-    for i, pred in enumerate(preds):
-        window_logits = [logits_of[(i, j)] for j in range(len(pred.windows))]
-        if lm.task == "ner":
-            _fill_ner(lm, pred, window_logits)
-        else:
-            _fill_classification(lm, pred, window_logits)
+        on_progress(done, len(items))
+    window_logits: list[list[torch.Tensor | None]] = [[None] * n for n in left]
+    was_training = lm.model.training
+    lm.model.eval()
+    try:
+        for batch in token_batches(lengths, texts, max_tokens, batch_size):
+            logits, _ = _forward(lm, [per_text[flat[k][0]][flat[k][1]] for k in batch])
+            if lm.task == "ner":
+                logits = torch.softmax(logits, dim=-1)  # (B, T, K): NER keeps distributions per subword
+            for row, k in enumerate(batch):
+                i, j = flat[k]
+                window_logits[i][j] = logits[row, : lengths[k]] if lm.task == "ner" else logits[row]
+                left[i] -= 1
+                done += left[i] == 0
+            if on_progress:
+                on_progress(done, len(items))
+        preds = [TextPrediction(text, [tuple(t) for t in tokens], wins)
+                 for (text, tokens), wins in zip(items, per_text)]
+        for pred, outputs in zip(preds, window_logits):
+            if lm.task == "ner":
+                _fill_ner(lm, pred, outputs)
+            else:
+                _fill_classification(lm, pred, outputs)
+    finally:
+        lm.model.train(was_training)
     return preds
 
 
-def _fill_ner(lm: LoadedModel, pred: TextPrediction, window_logits: list[torch.Tensor]) -> None:
+def predict_examples(lm: LoadedModel, examples: list[Example], on_progress: Progress | None = None,
+                     max_tokens: int = DEFAULT_MAX_TOKENS) -> list[TextPrediction]:
+    """``predict_texts`` on examples, with their stored word offsets."""
+    return predict_texts(lm, [(ex.text, list(ex.tokens)) for ex in examples], on_progress=on_progress,
+                         max_tokens=max_tokens)
+
+
+def _fill_ner(lm: LoadedModel, pred: TextPrediction, window_probs: list[torch.Tensor]) -> None:
     n = len(pred.tokens)
-    best: list[tuple[int, torch.Tensor] | None] = [None] * n  # (distance to window edge, probs (K,))
-    pred.subwords = [[] for _ in range(n)]
-    for w, logits in zip(pred.windows, window_logits):
-        probs = torch.softmax(logits.float(), dim=-1)  # (T_padded, K)
-        seen: set[int] = set()
+    edge_of = np.full(n, -1)  # how far the chosen window's subword sits from that window's edge
+    rows: list[torch.Tensor | None] = [None] * n
+    first_pos: list[tuple[int, int] | None] = [None] * n  # (window, position) of the chosen subword
+    for w_index, (w, probs) in enumerate(zip(pred.windows, window_probs)):
         length = len(w.word_ids)
+        previous = None
         for pos, wid in enumerate(w.word_ids):
-            if wid is None or wid in seen:
+            if wid is None or wid == previous:
+                previous = wid
                 continue
-            seen.add(wid)
+            previous = wid
             edge = min(pos, length - 1 - pos)
-            if best[wid] is None or edge > best[wid][0]:
-                best[wid] = (edge, probs[pos])
-                pred.subwords[wid] = [w.subwords[p] for p, x in enumerate(w.word_ids) if x == wid]
-    o_index = lm.labels.index("O") if "O" in lm.labels else 0
-    for wid in range(n):
-        if best[wid] is None:  # a word with no subwords (e.g. a lone control character): outside
-            dist = [0.0] * len(lm.labels)
-            dist[o_index] = 1.0
-        else:
-            dist = best[wid][1].tolist()
-        pred.probs.append(dist)
-        pred.tags.append(lm.labels[max(range(len(dist)), key=dist.__getitem__)])
+            if edge > edge_of[wid]:
+                edge_of[wid], rows[wid], first_pos[wid] = edge, probs[pos], (w_index, pos)
+    outside = torch.zeros(len(lm.labels))
+    outside[lm.labels.index("O") if "O" in lm.labels else 0] = 1.0
+    dist = torch.stack([r if r is not None else outside for r in rows]) if n else torch.zeros(0, len(lm.labels))
+    pred.probs = dist.tolist()  # (W, K); a word with no subwords (a lone control character) is outside
+    pred.tags = [lm.labels[i] for i in dist.argmax(dim=-1).tolist()] if n else []
+    pred.subwords = [_subwords_of(pred.windows, wid, at) for wid, at in enumerate(first_pos)]
+
+
+def _subwords_of(wins: list[Window], wid: int, at: tuple[int, int] | None) -> list[str]:
+    """The subwords of word ``wid`` in the window its prediction was read from."""
+    if at is None:
+        return []
+    w, pos = wins[at[0]], at[1]
+    out = []
+    while pos < len(w.word_ids) and w.word_ids[pos] == wid:
+        out.append(w.subwords[pos])
+        pos += 1
+    return out
 
 
 def _fill_classification(lm: LoadedModel, pred: TextPrediction, window_logits: list[torch.Tensor]) -> None:
@@ -250,9 +218,10 @@ def top_k(labels: list[str], dist: list[float], k: int = TOP_K) -> list[list]:
 
 def attention(lm: LoadedModel, window: Window) -> torch.Tensor:
     """Attention weights of one window: (layers, heads, T, T), each row a distribution over T."""
-    _, att = _forward(lm, [window], attentions=True)
+    with eager_attention(lm):
+        _, att = _forward(lm, [window], attentions=True)
     if not att or att[0] is None:
-        raise RuntimeError("the model returned no attention weights; it must be loaded with attn_implementation='eager'")
+        raise RuntimeError("the model returned no attention weights; its architecture may not support eager attention")
     return torch.stack([a[0] for a in att])  # layers x (heads, T, T) -> (layers, heads, T, T)
 
 

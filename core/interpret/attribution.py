@@ -42,13 +42,15 @@ def explain(
         window, position = pred.windows[0], None
         target_label = max(pred.scores, key=pred.scores.get)
     target = lm.labels.index(target_label)
-    input_ids = torch.tensor([window.input_ids])  # (1, T)
+    where = lm.torch_device
+    input_ids = torch.tensor([window.input_ids], device=where)  # (1, T)
     special = [w is None for w in window.word_ids]
-    baseline = torch.tensor([[i if s else lm.tokenizer.pad_token_id for i, s in zip(window.input_ids, special)]])
+    baseline = torch.tensor([[i if s else lm.tokenizer.pad_token_id for i, s in zip(window.input_ids, special)]],
+                            device=where)
     mask = torch.ones_like(input_ids)
 
     def prob(ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        logits = lm.model(input_ids=ids, attention_mask=attention_mask).logits
+        logits = lm.model(input_ids=ids, attention_mask=attention_mask).logits.float()
         if lm.task == "ner":
             logits = logits[:, position, :]  # (B, T, K) -> (B, K)
         return torch.sigmoid(logits) if lm.multilabel else torch.softmax(logits, dim=-1)  # (B, K)
@@ -58,8 +60,8 @@ def explain(
         input_ids, baselines=baseline, target=target, additional_forward_args=(mask,),
         n_steps=steps, return_convergence_delta=True,
     )
-    per_subword = attributions.sum(dim=-1)[0].detach()  # (1, T, hidden) -> (T,)
-    with torch.no_grad():
+    per_subword = attributions.sum(dim=-1)[0].detach().float().cpu()  # (1, T, hidden) -> (T,)
+    with torch.inference_mode():
         p_input = float(prob(input_ids, mask)[0, target])
         p_baseline = float(prob(baseline, mask)[0, target])
     return {

@@ -6,6 +6,7 @@ from core.base.errors import UserError
 from core.base.store import sessions
 from core.inference import predict
 from core.interpret import attribution
+from core.runs.context import load_run_context
 from core.runs.progress import Cancelled, Progress
 from db import projects as project_repo
 from db import runs as run_repo
@@ -38,7 +39,7 @@ def execute(job_id: int) -> None:
     """Worker handler (core.runs.jobs contract): the attributions go to the job's metrics."""
     S = sessions()
     with S.begin() as s:
-        config = dict(run_repo.get_run(s, job_id).config)
+        config = load_run_context(s, job_id).config
         model_run = run_repo.get_run(s, config["run_id"])
         task = project_repo.get_project_by_id(s, model_run.project_id).task
         sample = sample_repo.get_sample(s, config["sample_id"])

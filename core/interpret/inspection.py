@@ -16,6 +16,17 @@ from db import samples as sample_repo
 SpanT = tuple[int, int, str]
 
 
+def prob_text(p: float) -> str:
+    """A probability for people, never a misleading "0.00" for a label the model still gives
+    0.3%: 0.87, 0.014, 3.1e-04, and 0 only for an exact zero."""
+    p = float(p)
+    if p >= 0.1:
+        return f"{p:.2f}"
+    if p >= 0.001:
+        return f"{p:.3f}"
+    return f"{p:.1e}" if p > 0 else "0"
+
+
 @dataclass
 class SampleView:
     sample_id: int
@@ -78,7 +89,7 @@ def sample_view(S: sessionmaker[Session], run_id: int, sample_id: int) -> Sample
             view.token_rows.append({
                 "#": i, "word": view.text[s:e], "subwords": " ".join(subs), "gold": gold_tags[i],
                 "predicted": tag, "prob": round(max(dist), 4),
-                "top 3": ", ".join(f"{l} {p:.2f}" for l, p in top), "ok": gold_tags[i] == tag,
+                "top 3": ", ".join(f"{l} {prob_text(p)}" for l, p in top), "ok": gold_tags[i] == tag,
             })
     else:
         view.pred_categories, view.scores = pred.categories, pred.scores
@@ -98,6 +109,8 @@ class AttentionData:
     weights: torch.Tensor  # (layers, heads, T, T), rows sum to one
     window: int
     windows: int
+    # The word (index into the sample's words, as in the token table) of each row; None: special token.
+    word_ids: list[int | None] = field(default_factory=list)
 
 
 def attention_data(S: sessionmaker[Session], run_id: int, sample_id: int, window: int = 0, words: bool = False) -> AttentionData:
@@ -113,11 +126,11 @@ def attention_data(S: sessionmaker[Session], run_id: int, sample_id: int, window
     win = wins[window]
     att = predict.attention(lm, win)  # (layers, heads, T, T)
     if not words:
-        return AttentionData(win.subwords, att, window, len(wins))
+        return AttentionData(win.subwords, att, window, len(wins), list(win.word_ids))
     merged, units = predict.word_attention(att, win)  # (layers, heads, W, W)
     specials = iter(s for s, w in zip(win.subwords, win.word_ids) if w is None)
     labels = [next(specials) if u is None else text[tokens[u][0] : tokens[u][1]] for u in units]
-    return AttentionData(labels, merged, window, len(wins))
+    return AttentionData(labels, merged, window, len(wins), list(units))
 
 
 def walk_ids(S: sessionmaker[Session], run_id: int, split: str, kind: str | None = None) -> list[int]:

@@ -24,7 +24,16 @@ from db.models import Project
 ORDERS: tuple[str, ...] = ("random", "least_confidence", "margin", "entropy")
 AGGREGATES: tuple[str, ...] = ("min", "mean")
 MEASURES: tuple[str, ...] = ORDERS[1:]
+IMPORT_ORDER = "import"  # every priority 0: oldest sample first, as imported
+QUEUE_ORDERS: tuple[str, ...] = (IMPORT_ORDER, *ORDERS)  # what Project.queue_order may hold
 RANDOM_SEED = 13
+ORDER_NAMES = {
+    IMPORT_ORDER: "import order (oldest first)",
+    "random": "random (a seeded shuffle)",
+    "least_confidence": "least confidence",
+    "margin": "smallest margin",
+    "entropy": "highest entropy",
+}
 
 
 def distribution_uncertainty(probs: list[float]) -> dict[str, float]:
@@ -90,18 +99,25 @@ def reorder_queue(
     seed: int = RANDOM_SEED,
     include_run_id: int | None = None,
 ) -> dict:
-    """Write ``Sample.priority`` for the unlabelled samples of ``project`` by ``order``.
+    """Write ``Sample.priority`` for the unlabelled samples of ``project`` by ``order``, and
+    record the order on the project (``Project.queue_order``), so the Label page says what the
+    queue follows.
 
-    ``random`` is a seeded shuffle; the uncertainty orders read the latest pre-annotation
-    scores. Samples no pass has scored yet get priority 0 and come after the scored ones of
-    equal uncertainty, oldest first. Returns a summary for the caller to show.
+    ``import`` is the order of the samples' ids; ``random`` is a seeded shuffle; the uncertainty
+    orders read the latest pre-annotation scores. Samples no pass has scored yet get priority 0
+    and come after the scored ones of equal uncertainty, oldest first. Returns a summary for the
+    caller to show.
     """
-    if order not in ORDERS:
-        raise ValueError(f"unknown queue order {order!r}: expected one of {', '.join(ORDERS)}")
+    if order not in QUEUE_ORDERS:
+        raise ValueError(f"unknown queue order {order!r}: expected one of {', '.join(QUEUE_ORDERS)}")
     if aggregate not in AGGREGATES:
         raise ValueError(f"unknown aggregation {aggregate!r}: expected one of {', '.join(AGGREGATES)}")
+    project.queue_order, project.queue_aggregate = order, aggregate
     # Sorted: the queue's current order must not leak into the seeded shuffle.
     ids = sorted(sample_repo.queue_ids(session, project, status="unlabeled", limit=10**9))
+    if order == IMPORT_ORDER:
+        sample_repo.set_priorities(session, {sid: 0.0 for sid in ids})
+        return {"order": order, "aggregate": aggregate, "samples": len(ids), "scored": 0, "message": ""}
     if order == "random":
         ranks = list(range(len(ids)))
         random.Random(seed).shuffle(ranks)
@@ -120,3 +136,18 @@ def reorder_queue(
         "`cli.py preannotate RUN_ID`) so the queue can follow the model's uncertainty"
     )
     return {"order": order, "aggregate": aggregate, "samples": len(ids), "scored": scored, "message": message}
+
+
+def describe_queue(session: Session, project: Project) -> str:
+    """One sentence on the order the project's labelling queue follows, for the Label page."""
+    order, aggregate = project.queue_order, project.queue_aggregate
+    name = ORDER_NAMES.get(order, order)
+    if order == IMPORT_ORDER:
+        return f"The queue follows the {name}."
+    if order == "random":
+        return f"The queue follows a {name[len('random ('):-1]} of the unlabelled samples; samples added since come last."
+    passes = [r for r in run_repo.list_runs(session, project, kinds=["preannotate"]) if r.status == "completed"]
+    words = "" if project.task != "ner" else (" of the least sure word" if aggregate == "min" else " averaged over words")
+    source = f"pre-annotation run #{passes[0].id}" if passes else "no pre-annotation run yet: nothing is scored"
+    return (f"The queue follows the model's uncertainty: {name}{words} ({source}); "
+            "samples no pass has scored come last, oldest first.")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.base.errors import UserError
 from core.base.store import sessions
 from core.inference import predict
+from core.runs.context import load_run_context
 from core.runs.progress import Cancelled, Progress
 from core.text.spans import spans_to_bio
 from core.base.store import to_example
@@ -73,7 +74,7 @@ def execute(job_id: int) -> None:
     """Worker handler (core.runs.jobs contract): the ranking goes to the job's metrics."""
     S = sessions()
     with S.begin() as s:
-        config = LabelErrorsConfig(**run_repo.get_run(s, job_id).config)
+        config = LabelErrorsConfig(**load_run_context(s, job_id).config)
     progress = Progress(S, job_id, PLAN)
     try:
         found = rank(S, config.run_id, limit=config.limit, split=config.split, progress=progress)
@@ -99,7 +100,7 @@ def rank(S: sessionmaker[Session], run_id: int, limit: int = 20, split: str | No
         gold = [to_example(r) for r in sample_repo.iter_labeled(s, project, splits=[split] if split else None)]
     if progress is not None:
         progress.phase("predicting")
-    preds = predict.predict_texts(lm, [(ex.text, list(ex.tokens)) for ex in gold], on_progress=progress)
+    preds = predict.predict_examples(lm, gold, on_progress=progress)
     if progress is not None:
         progress.phase("ranking")
     found = []

@@ -9,6 +9,7 @@ from pathlib import Path
 from core.base import settings
 from core.base.errors import UserError
 from core.base.store import sessions
+from core.runs.context import load_run_context
 from core.runs.progress import Cancelled, Progress
 from db import projects as project_repo
 from db import runs as run_repo
@@ -47,7 +48,7 @@ def execute(job_id: int) -> None:
     """Worker handler (core.runs.jobs contract)."""
     S = sessions()
     with S.begin() as s:
-        config = dict(run_repo.get_run(s, job_id).config)
+        config = load_run_context(s, job_id).config
     folder = Path(config["checkpoint"])
     target = settings.runs_dir() / str(job_id) / f"tagtune-run-{config['run_id']}.zip"
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,44 +1,46 @@
-"""The background worker: takes queued runs from the database one at a time and runs each in
-its own child process, so a crash or an out-of-memory kill never takes the UI or the worker down.
+"""The background worker: claims queued runs from the database, each lane on its own
+(core/runs/jobs.py), and runs each in its own process (core/runs/launcher.py), so a crash or an
+out-of-memory kill never takes the UI or the worker down.
 
-- ``ensure_worker()`` (the app calls it once per server, the Train page when it queues a run)
-  starts ``python cli.py worker --parent-pid PID`` unless a worker already holds the lock file
-  ``$TAGTUNE_HOME/worker.lock``. Only one worker per home runs; a second one exits at once.
-- A child that raises is marked ``failed`` with its error; one that dies (SIGKILL, OOM) is marked
-  ``failed`` by the worker with the signal. Children heartbeat every few seconds, so a run whose
-  heartbeat stopped (its worker and child were killed) becomes ``interrupted`` when any worker
-  next looks, including one that (re)starts.
-- Child stdout/stderr go to ``runs/<id>/log.txt`` (Run.log_path).
+- One worker per home: it holds the lock file ``$TAGTUNE_HOME/worker.lock``; a second exits at once.
+- It registers a row in ``workers`` and beats it every second with what each lane runs, and
+  beats the runs whose processes it knows alive. The app's supervisor (core/runs/supervisor.py)
+  restarts a worker that died or hung; anyone who looks interrupts the runs of a silent worker.
+- A run's process dies with the worker (parent-death signals through the launcher); a run whose
+  process raised or died is marked ``failed`` with its error; a run left ``running`` by a dead
+  worker becomes ``interrupted`` (at once when the app saw it die, else within the stale window).
+- SIGTERM/SIGINT: stop claiming, interrupt the running runs, exit. The app that started the
+  worker gone (``--parent-pid``, e.g. the server was killed): hand the lock over to the next
+  worker at once, finish the runs in progress, claim nothing new, exit.
+- Run output goes to ``runs/<id>/log.txt`` (Run.log_path), the worker's own to ``worker.log``.
 """
 from __future__ import annotations
 
 import fcntl
-import multiprocessing
+import logging
 import os
 import signal
-import subprocess
-import sys
+import socket
 import threading
-import time
-import traceback
-from datetime import timedelta
 from pathlib import Path
 
 from core.base import settings
-from core.runs.jobs import handler_for
 from core.base.store import sessions
+from core.runs import jobs
+from core.runs.health import interrupt_worker_runs, sweep
+from core.runs.lanes import POLL_SECONDS, Board, LaneRunner, log_path_for, run_one
+from core.runs.launcher import Launcher
 from db import runs as run_repo
+from db import workers as worker_repo
+from db.models import Run
 
-ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger("tagtune.worker")
+
 LOCK_FILE = "worker.lock"
 WORKER_LOG = "worker.log"
-POLL_SECONDS = 1.0
-# A run whose heartbeat is older than this has lost its process (several missed beats).
-STALE_AFTER = timedelta(seconds=float(os.environ.get("TAGTUNE_STALE_SECONDS") or 20))
-HEARTBEAT_SECONDS = min(3.0, STALE_AFTER.total_seconds() / 5)
-CANCEL_GRACE_SECONDS = 20.0  # a child that ignores its cancel flag this long is killed
+BEAT_SECONDS = 1.0
 
-_lock_fd: int | None = None
+__all__ = ["ensure_worker", "log_path_for", "run_foreground", "serve", "worker_pid"]
 
 
 # ---- one worker per home -----------------------------------------------------------------------
@@ -67,174 +69,170 @@ def worker_pid(home: Path | None = None) -> int | None:
 
 
 def ensure_worker(parent_pid: int | None = None) -> dict:
-    """Start the worker for this home unless one runs. Returns {"pid", "started", "log"}."""
-    home = settings.home()
-    log = home / WORKER_LOG
-    pid = worker_pid(home)
-    if pid is not None:
-        return {"pid": pid, "started": False, "log": str(log)}
-    env = {**os.environ, "TAGTUNE_HOME": str(home), "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, str(ROOT / "cli.py"), "worker", "--parent-pid", str(parent_pid or os.getpid())]
-    with log.open("a") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
-    return {"pid": proc.pid, "started": True, "log": str(log)}
+    """Start the worker for this home unless one runs (the app's supervisor starts and watches
+    it). Returns {"pid", "started", "log"}."""
+    from core.runs.supervisor import supervisor
+
+    return supervisor().ensure()
 
 
-# ---- the loop --------------------------------------------------------------------------------
+# ---- the worker process ------------------------------------------------------------------------
 
 def serve(once: bool = False, parent_pid: int | None = None, poll: float = POLL_SECONDS) -> dict:
-    """Run queued runs until stopped (``once``: until the queue is empty). Returns a summary."""
-    global _lock_fd
+    """Run queued runs until stopped (``once``: until nothing is queued or running). Returns a summary."""
+    _configure_logging()
     home = settings.home()
-    _lock_fd = _try_lock(home)
-    if _lock_fd is None:
+    lock_fd = _try_lock(home)
+    if lock_fd is None:
         return {"status": "another worker already serves this home", "pid": worker_pid(home), "ran": []}
-    os.ftruncate(_lock_fd, 0)
-    os.write(_lock_fd, str(os.getpid()).encode())
-    _prewarm()
+    os.ftruncate(lock_fd, 0)
+    os.write(lock_fd, str(os.getpid()).encode())
     S = sessions()
-    ran: list[dict] = []
+    with S.begin() as s:
+        worker_id = worker_repo.register(s, os.getpid(), socket.gethostname(), parent_pid).id
+    follows_parent = parent_pid is not None and os.getppid() == parent_pid
     stop = _stop_flag()
-    print(f"[worker {os.getpid()}] serving {settings.db_url()}", flush=True)
-    while not stop.is_set():
-        if parent_pid and not _alive(parent_pid):
-            print(f"[worker] parent {parent_pid} is gone; stopping", flush=True)
-            break
-        with S.begin() as s:
-            stale = run_repo.mark_interrupted(s, stale_after=STALE_AFTER)
-        if stale:
-            print(f"[worker] marked {stale} run(s) without a heartbeat as interrupted", flush=True)
-        with S.begin() as s:
-            run = run_repo.claim_next(s, pid=os.getpid())
-            claimed = (run.id, run.kind) if run else None
-        if claimed is None:
-            if once:
+    log.info("worker %s serving %s with lanes %s", worker_id, settings.db_url(),
+             ", ".join(f"{name} ({', '.join(jobs.kinds_in(name))})" for name in jobs.LANES))
+    launcher = _launcher()  # on this (main) thread: the launcher dies with the thread that started it
+    board, draining = Board(), threading.Event()
+    runners = [LaneRunner(lane, slot, launcher, board, worker_id, stop, draining, poll)
+               for lane in jobs.LANES.values() for slot in range(lane.slots)]
+    for runner in runners:
+        runner.start()
+    why: str | None = None
+    try:
+        while why is None and not stop.is_set():
+            if not _beat(S, worker_id, board):
+                why = "declared dead by another process (its heartbeat went stale)"
                 break
-            stop.wait(poll)
-            continue
-        print(f"[worker] run {claimed[0]} ({claimed[1]}) started", flush=True)
-        status = run_in_child(claimed[0], claimed[1])
-        print(f"[worker] run {claimed[0]} ended: {status}", flush=True)
-        ran.append({"run_id": claimed[0], "status": status})
-    os.close(_lock_fd)
-    _lock_fd = None
-    return {"status": "stopped", "ran": ran}
+            try:
+                why = _tend(S, worker_id, runners, draining, once, parent_pid, follows_parent)
+            except Exception:  # noqa: BLE001 - a busy database must not stop the worker
+                log.exception("worker housekeeping failed; trying again")
+            if why is not None:
+                break
+            if lock_fd is not None and draining.is_set():
+                os.close(lock_fd)  # the next app's worker may start now
+                lock_fd = None
+            if not launcher.alive():
+                log.warning("the run launcher died; starting a new one")
+                launcher = _launcher()
+                for runner in runners:
+                    runner.launcher = launcher
+            stop.wait(BEAT_SECONDS)
+        if why is None:
+            why = f"stopped by {getattr(stop, 'signal_name', 'a signal')}"
+    finally:
+        stop.set()
+        why = why or "stopped by an error (see worker.log)"
+        with S.begin() as s:
+            interrupted = interrupt_worker_runs(
+                s, worker_id, f"the worker was {why} while this run was running; start it again")
+        launcher.close()
+        for runner in runners:
+            runner.join(timeout=10)
+        with S.begin() as s:
+            worker_repo.stop(s, worker_id, "stopped", why)
+        if lock_fd is not None:
+            os.close(lock_fd)
+    log.info("worker %s %s", worker_id, why)
+    return {"status": "stopped", "reason": why, "interrupted": interrupted,
+            "ran": [r for runner in runners for r in runner.ran]}
 
 
-def _prewarm() -> None:
-    """Import the heavy libraries once so each forked child starts in well under a second."""
-    import torch  # noqa: F401
-    import transformers  # noqa: F401
+def _tend(S, worker_id: int, runners: list[LaneRunner], draining: threading.Event, once: bool,
+          parent_pid: int | None, follows_parent: bool) -> str | None:
+    """One beat's housekeeping; returns why the worker should stop, or None."""
+    sweep(S)
+    if parent_pid and not draining.is_set() and not _parent_alive(parent_pid, follows_parent):
+        log.info("the app (pid %s) is gone: finishing the runs in progress, claiming no more", parent_pid)
+        draining.set()
+    if draining.is_set() and not _busy(S, worker_id, runners):
+        return "done: the app that started it is gone and its runs have ended"
+    if once and not _busy(S, worker_id, runners) and not _queued(S):
+        return "done: the queue is empty (--once)"
+    return None
+
+
+def _launcher() -> Launcher:
+    launcher = Launcher(preload=["torch", "transformers", *jobs.handler_modules()])
+    launcher.start()
+    return launcher
+
+
+def _beat(S, worker_id: int, board: Board) -> bool:
+    try:
+        with S.begin() as s:
+            alive = worker_repo.beat(s, worker_id, board.snapshot())
+            run_repo.heartbeat_many(s, board.running())
+    except Exception as exc:  # noqa: BLE001 - a busy database must not stop the worker
+        log.warning("heartbeat failed: %s", exc)
+        return True
+    return alive
+
+
+def _busy(S, worker_id: int, runners: list[LaneRunner]) -> bool:
+    if any(r.current is not None for r in runners):
+        return True
+    with S.begin() as s:
+        return bool(run_repo.running_ids(s, worker_id))
+
+
+def _queued(S) -> bool:
+    from sqlalchemy import select
+
+    with S.begin() as s:
+        return s.scalar(select(Run.id).where(Run.status == "queued").limit(1)) is not None
+
+
+def _configure_logging() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s [%(name)s %(process)d] %(message)s")
+        logging.getLogger("tagtune").setLevel(logging.INFO)
 
 
 def _stop_flag() -> threading.Event:
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
+        def handler(signum, _frame):
+            stop.signal_name = signal.Signals(signum).name
+            stop.set()
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, handler)
     return stop
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+def _parent_alive(pid: int, is_parent: bool) -> bool:
+    """Is the app that started this worker still there? Once our parent died this process was
+    handed to another one; a dead app that nobody reaped yet (a zombie) counts as gone."""
+    if is_parent and os.getppid() != pid:
         return False
-    except PermissionError:
-        return True
-    return True
-
-
-# ---- one run in one child process -------------------------------------------------------------
-
-def log_path_for(run_id: int) -> Path:
-    folder = settings.runs_dir() / str(run_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / "log.txt"
-
-
-def run_in_child(run_id: int, kind: str) -> str:
-    """Run one (already ``running``) run in a forked child; returns its final status.
-
-    Whatever happens to the child, the run does not stay ``running``.
-    """
-    S = sessions()
-    log = log_path_for(run_id)
-    with S.begin() as s:
-        run_repo.heartbeat(s, run_id, log_path=str(log))
-    proc = multiprocessing.get_context("fork").Process(target=_child, args=(run_id, kind, str(log)), daemon=False)
-    proc.start()
-    with S.begin() as s:
-        run_repo.heartbeat(s, run_id, pid=proc.pid)
-    cancel_seen: float | None = None
-    while proc.is_alive():
-        proc.join(timeout=0.5)
-        with S.begin() as s:
-            wants_cancel = run_repo.cancel_requested(s, run_id)
-        if wants_cancel and cancel_seen is None:
-            cancel_seen = time.monotonic()
-        if cancel_seen is not None and proc.is_alive() and time.monotonic() - cancel_seen > CANCEL_GRACE_SECONDS:
-            proc.kill()  # stuck outside the training loop (e.g. loading a model): stop it the hard way
-            proc.join()
-            with S.begin() as s:
-                run_repo.finish(s, run_id, "cancelled", error="cancelled; the process did not stop in time and was killed")
-    code = proc.exitcode
-    with S.begin() as s:
-        if code is not None and code < 0:
-            name = signal.Signals(-code).name
-            hint = " (the system may have run out of memory)" if -code == signal.SIGKILL else ""
-            run_repo.finish(s, run_id, "failed", error=f"the run's process was killed by {name}{hint}; see {log}")
-        elif code:
-            run_repo.finish(s, run_id, "failed", error=f"the run's process exited with code {code}; see {log}")
-        else:
-            run_repo.finish(s, run_id, "failed", error=f"the {kind} handler returned without finishing the run")
-        return run_repo.get_run(s, run_id).status
-
-
-def _child(run_id: int, kind: str, log: str) -> None:
-    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    sys.stdout.reconfigure(line_buffering=True)
-    sys.stderr.reconfigure(line_buffering=True)
-    if _lock_fd is not None:
-        os.close(_lock_fd)  # the lock belongs to the worker, not to its runs
-    from db.engine import reset
-
-    reset()  # never share the parent's database connections
-    S = sessions()
-    with S.begin() as s:
-        run_repo.heartbeat(s, run_id, pid=os.getpid())
-    stop = threading.Event()
-    threading.Thread(target=_heartbeat, args=(S, run_id, stop), daemon=True).start()
-    print(f"[tagtune] run {run_id} ({kind}) in process {os.getpid()}", flush=True)
     try:
-        handler_for(kind)(run_id)
-    except BaseException as exc:  # noqa: BLE001 - every failure must end the run
-        traceback.print_exc()
-        message = " ".join(f"{type(exc).__name__}: {exc}".split())
-        with S.begin() as s:
-            run_repo.finish(s, run_id, "failed", error=message)
-        stop.set()
-        sys.stdout.flush()
-        os._exit(1)
-    stop.set()
-    sys.stdout.flush()
-    os._exit(0)  # skip atexit handlers inherited from the parent
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    except OSError:  # no /proc: trust the parent id alone
+        return True
+    return state not in ("Z", "X")
 
 
-def _heartbeat(S, run_id: int, stop: threading.Event) -> None:
-    """Keep heartbeat_at fresh while the process lives (model loading, long evaluations)."""
-    while not stop.wait(HEARTBEAT_SECONDS):
-        try:
-            with S.begin() as s:
-                run_repo.heartbeat(s, run_id)
-        except Exception as exc:  # noqa: BLE001 - a busy database must not kill the run
-            print(f"[tagtune] heartbeat failed: {exc}", flush=True)
-
+# ---- the command line's foreground runs ---------------------------------------------------------
 
 def run_foreground(run_id: int, kind: str = "finetune") -> str:
-    """``cli.py train`` without --background: the same child-process path as the worker."""
-    _prewarm()
-    return run_in_child(run_id, kind)
+    """``cli.py train`` / ``icl`` without --background: the same run process as the worker's."""
+    S = sessions()
+    launcher = Launcher(preload=["torch", "transformers", jobs.job_for(kind).handler.partition(":")[0]])
+    launcher.start()
+    try:
+        while not launcher.ready.wait(1.0):  # importing takes a while: keep the run from looking lost
+            with S.begin() as s:
+                run_repo.heartbeat(s, run_id)
+        return run_one(S, launcher, run_id, kind)
+    except KeyboardInterrupt:
+        with S.begin() as s:
+            run_repo.finish(s, run_id, "cancelled", error="cancelled from the command line (Ctrl-C)")
+            return run_repo.get_run(s, run_id).status
+    finally:
+        launcher.close()

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from core.base import settings
+from core.train.presets import PRESETS, preset_values
 
 STRATEGIES = ("full", "freeze", "lora", "bitfit")
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "polynomial")
-# A learning rate that works for each strategy on BERT-sized encoders: adapters and biases
-# need a larger step than full fine-tuning (LoRA paper; BitFit paper uses 1e-3).
-STRATEGY_LEARNING_RATE = {"full": 5e-5, "freeze": 1e-4, "lora": 5e-4, "bitfit": 1e-3}
+CLASS_WEIGHTS = ("none", "balanced")
+PRECISIONS = ("auto", "bf16", "fp32")
+# Fields a preset fills when they are left empty (None); see core.train.presets.
+PRESET_FIELDS = ("learning_rate", "epochs", "warmup_ratio", "head_lr_factor", "eval_steps")
 
 
 def _f(default: Any, help: str, group: str = "basic", **meta) -> Any:
@@ -35,26 +37,38 @@ class TrainConfig:
                   "for the model an earlier run exported (e.g. a pretraining run). "
                   "Default: the packaged all-MiniLM-L6-v2.", "group": "basic"},
     )
+    preset: str = _f("standard", "What the run aims at: quick look (a first model in a few minutes), standard (the "
+                     "recommended recipe) or best (longer, for the last points). It picks the learning rate, "
+                     "epochs, warm-up and dev evaluations from the data size and strategy; a value set by hand "
+                     "overrides it.", choices=tuple(PRESETS))
     strategy: str = _f("full", "full: train every weight. freeze: freeze embeddings and the bottom layers. "
                        "lora: low-rank adapters (peft). bitfit: train biases and the head only.",
                        choices=STRATEGIES)
-    learning_rate: float = _f(0.0, "Peak learning rate. 0 picks the strategy's default "
-                              "(full 5e-5, freeze 1e-4, lora 5e-4, bitfit 1e-3).", min=0.0, max=1.0, step=1e-5,
-                              format="%.1e")
-    epochs: float = _f(3.0, "Passes over the training samples (ignored when max steps > 0).", min=0.01, max=1000.0)
-    max_steps: int = _f(0, "Stop after this many optimiser steps; 0 trains for `epochs`.", min=0, max=10_000_000)
-    batch_size: int = _f(16, "Samples per batch (per device).", min=1, max=4096)
+    learning_rate: float | None = _f(None, "Peak learning rate of the encoder; empty: the preset's rate for the "
+                                     "strategy.", group="schedule", min=0.0, max=1.0, step=1e-5, format="%.1e",
+                                     kind="float", preset=True)
+    epochs: float | None = _f(None, "Passes over the training samples (ignored when max steps > 0); empty: the "
+                              "preset's choice for the data size.", group="schedule", min=0.01, max=1000.0, kind="float",
+                              preset=True)
+    max_steps: int = _f(0, "Stop after this many optimiser steps; 0 trains for `epochs`.", group="schedule", min=0,
+                        max=10_000_000)
+    batch_size: int = _f(16, "Samples per batch (per device).", group="schedule", min=1, max=4096)
     grad_accum: int = _f(1, "Batches accumulated per optimiser step (effective batch = batch size x this).",
                          group="advanced", min=1, max=1024)
     weight_decay: float = _f(0.01, "AdamW weight decay.", group="advanced", min=0.0, max=1.0)
-    warmup_ratio: float = _f(0.1, "Share of the steps spent warming the learning rate up from 0.",
-                             group="advanced", min=0.0, max=0.99)
+    warmup_ratio: float | None = _f(None, "Share of the steps spent warming the learning rate up from 0; empty: "
+                                    "the preset's.", group="schedule", min=0.0, max=0.99, kind="float", preset=True)
+    head_lr_factor: float | None = _f(None, "The task head (new, randomly initialised) learns this many times "
+                                      "faster than the encoder; empty: the preset's.", group="schedule", min=0.1,
+                                      max=1000.0, kind="float", preset=True)
     scheduler: str = _f("linear", "Learning-rate schedule after warm-up.", group="advanced", choices=SCHEDULERS)
     dropout: float = _f(0.1, "Dropout in the encoder and the head.", group="advanced", min=0.0, max=0.9)
-    max_length: int = _f(256, "Subword tokens per sample; longer samples are truncated "
-                         "(NER words past it are predicted O).", group="advanced", min=8, max=8192)
-    eval_steps: int = _f(0, "Evaluate on dev every N steps; 0 evaluates once per epoch.",
-                         group="advanced", min=0, max=10_000_000)
+    max_length: int = _f(256, "Subword tokens per training sample; longer samples are truncated in training "
+                         "(prediction covers long texts with overlapping windows of this size).", group="advanced",
+                         min=8, max=8192)
+    eval_steps: int | None = _f(None, "Evaluate on dev (and keep the best weights) every N steps; 0 evaluates "
+                                "once per epoch; empty: the preset's.", group="schedule", min=0, max=10_000_000,
+                                kind="int", preset=True)
     early_stopping_patience: int = _f(0, "Stop after this many evaluations without a better dev metric; 0 = off.",
                                       group="advanced", min=0, max=1000)
     log_every: int = _f(5, "Write loss, learning rate and throughput every N steps.", group="advanced",
@@ -84,6 +98,18 @@ class TrainConfig:
                                         min=0.0, max=1.0, step=1e-5, format="%.1e")
     ignore_coverage: bool = _f(False, "Train even when the tokenizer maps more than 30% of the project's words "
                                "(characters, for Chinese) to [UNK].", group="advanced")
+    precision: str = _f("auto", "Arithmetic of training's matrix products: auto = bf16 autocast where the hardware "
+                        "computes bf16 natively (recent GPUs; CPUs with AVX512-BF16 or AMX), else fp32. Weights stay "
+                        "fp32; dev scores are computed as evaluation computes them.", group="advanced",
+                        choices=PRECISIONS)
+    label_smoothing: float = _f(0.0, "Share of each target spread over the other labels (0 = off).",
+                                group="advanced", min=0.0, max=0.5)
+    train_word_embeddings: bool = _f(True, "Update the word-embedding matrix; off saves its dense gradient and "
+                                     "optimiser update (full and lora keep position embeddings and the rest).",
+                                     group="advanced")
+    class_weights: str = _f("none", "Classification: weigh each category's loss by its inverse frequency "
+                            "(balanced) so rare categories are not drowned by the majority.", group="advanced",
+                            choices=CLASS_WEIGHTS, task="classification")
     fgm_epsilon: float = _f(0.0, "FGM adversarial training: size of the embedding perturbation "
                             "(1.0 is typical); 0 = off. Costs a second forward/backward per step.",
                             group="advanced", min=0.0, max=100.0)
@@ -104,8 +130,6 @@ class TrainConfig:
         if not str(self.model).strip():
             raise ValueError("model is empty: expected a Hugging Face model id or a local model folder; "
                              "leave it at its default to use the packaged MiniLM")
-        if self.max_steps == 0 and self.epochs <= 0:
-            raise ValueError(f"epochs is {self.epochs}: expected more than 0 when max_steps is 0; set either")
         if self.replay_share > 0 and self.continue_from is None:
             raise ValueError(f"replay_share is {self.replay_share} but continue_from is not set: replay only "
                              "applies when continuing from an earlier run; set continue_from or replay_share 0")
@@ -113,7 +137,21 @@ class TrainConfig:
     # ---- derived values ----------------------------------------------------------------------
     @property
     def effective_learning_rate(self) -> float:
-        return self.learning_rate or STRATEGY_LEARNING_RATE[self.strategy]
+        """The learning rate this run trains with: the one set, else the preset's for the strategy."""
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return preset_values(self.preset, self.strategy, 0, 0)["learning_rate"]
+
+    @property
+    def is_resolved(self) -> bool:
+        return all(getattr(self, name) is not None for name in PRESET_FIELDS)
+
+    def resolved(self, n_train: int, n_words: int) -> TrainConfig:
+        """Every field left to the preset (None) filled with its choice for a train split of
+        ``n_train`` samples and ``n_words`` words and this strategy; fields set by hand stay."""
+        chosen = preset_values(self.preset, self.strategy, n_train, n_words, self.batch_size * self.grad_accum,
+                               self.max_steps)
+        return self.replace(**{k: v for k, v in chosen.items() if getattr(self, k) is None})
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -125,6 +163,8 @@ class TrainConfig:
         if isinstance(data, str):
             data = json.loads(data)
         data = dict(data or {})
+        if data.get("learning_rate") == 0:  # runs stored before presets: 0 meant the strategy's default
+            data["learning_rate"] = None
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -139,7 +179,7 @@ class TrainConfig:
 def _check_field(f, value: Any) -> None:
     meta = f.metadata
     name = f.name
-    if name == "continue_from" and value is None:
+    if value is None and (name == "continue_from" or meta.get("preset")):
         return
     kind = _kind(f)
     if kind is bool and not isinstance(value, bool):
@@ -172,9 +212,11 @@ def _fix(name: str) -> str:
 
 def _kind(f) -> type:
     """The base Python type of a field, from its default (annotations are strings here)."""
-    default = f.default if f.default is not MISSING else f.default_factory()
     if f.name == "continue_from":
         return int
+    if "kind" in f.metadata:
+        return {"int": int, "float": float}[f.metadata["kind"]]
+    default = f.default if f.default is not MISSING else f.default_factory()
     return type(default)
 
 
@@ -183,38 +225,47 @@ def form_fields() -> list[dict]:
     out = []
     defaults = TrainConfig()
     for f in fields(TrainConfig):
-        out.append({"name": f.name, "kind": _kind(f).__name__, "default": getattr(defaults, f.name), **f.metadata})
+        out.append({**f.metadata, "name": f.name, "kind": _kind(f).__name__, "default": getattr(defaults, f.name)})
     return out
+
+
+def uses_bf16(config: TrainConfig, device: Any) -> bool:
+    """Whether training runs under bf16 autocast on ``device`` (a core.train.device.Device)."""
+    return config.precision == "bf16" or (config.precision == "auto" and device.bf16)
 
 
 def training_arguments(
     config: TrainConfig,
     output_dir: str | Path,
-    headline_metric: str | None,
+    best_metric: str | None,
     device: Any,
 ):
-    """The one function that turns a TrainConfig into ``transformers.TrainingArguments``.
+    """The one function that turns a resolved TrainConfig into ``transformers.TrainingArguments``.
 
-    ``headline_metric`` is the dev metric that picks the best checkpoint (None: no dev set, so
-    no evaluation and no best-checkpoint selection). ``device`` is a ``core.train.device.Device``.
+    ``best_metric`` is the dev metric that picks the best weights (None: no dev set, so no
+    evaluation and no selection). Nothing is saved to disk while training: the best weights are
+    kept in memory (core.train.best.KeepBest), which costs a copy instead of a checkpoint write.
+    ``device`` is a ``core.train.device.Device``.
     """
     from transformers import TrainingArguments
 
-    evaluate = headline_metric is not None
-    if config.eval_steps:
-        eval_kw = {"eval_strategy": "steps", "eval_steps": config.eval_steps,
-                   "save_strategy": "steps", "save_steps": config.eval_steps}
-    else:
-        eval_kw = {"eval_strategy": "epoch", "save_strategy": "epoch"}
+    if not config.is_resolved:
+        missing = [name for name in PRESET_FIELDS if getattr(config, name) is None]
+        raise ValueError(f"{', '.join(missing)} left to the preset: call config.resolved(n_train, n_words) "
+                         "before building TrainingArguments")
+    evaluate = best_metric is not None
     if not evaluate:
-        eval_kw = {"eval_strategy": "no", "save_strategy": "no"}
+        eval_kw: dict = {"eval_strategy": "no"}
+    elif config.eval_steps:
+        eval_kw = {"eval_strategy": "steps", "eval_steps": config.eval_steps}
+    else:
+        eval_kw = {"eval_strategy": "epoch"}
     return TrainingArguments(
         output_dir=str(output_dir),
-        learning_rate=config.effective_learning_rate,
+        learning_rate=config.learning_rate,
         num_train_epochs=config.epochs,
         max_steps=config.max_steps if config.max_steps > 0 else -1,
         per_device_train_batch_size=config.batch_size,
-        per_device_eval_batch_size=max(config.batch_size, 32),
         gradient_accumulation_steps=config.grad_accum,
         weight_decay=config.weight_decay,
         warmup_steps=config.warmup_ratio,  # a float below 1 is a ratio in transformers 5
@@ -222,19 +273,18 @@ def training_arguments(
         seed=config.seed,
         logging_strategy="steps",
         logging_steps=config.log_every,
-        # "random" keeps evaluation in dataset order; TagtuneTrainer swaps the random train sampler
-        # for batches of similar length in random order (core.train.sampler), so dynamic padding
-        # pads little. transformers' "group_by_length" orders batches long -> short and costs F1.
+        # TagtuneTrainer swaps the random train sampler for batches of similar length in random
+        # order (core.train.sampler), so dynamic padding pads little. transformers'
+        # "group_by_length" orders batches long -> short and costs F1.
         train_sampling_strategy="random",
-        load_best_model_at_end=evaluate,
-        metric_for_best_model=f"eval_{headline_metric}" if evaluate else None,
+        save_strategy="no",
+        load_best_model_at_end=False,
+        metric_for_best_model=f"eval_{best_metric}" if evaluate else None,
         greater_is_better=True if evaluate else None,
-        save_total_limit=1 if evaluate else None,
-        save_only_model=True,  # optimizer state is not needed to keep the best weights
         report_to=[],
         disable_tqdm=True,
         use_cpu=device.kind == "cpu",
-        bf16=device.bf16,
+        bf16=uses_bf16(config, device),
         dataloader_num_workers=0,
         remove_unused_columns=False,
         **eval_kw,

@@ -3,15 +3,15 @@
 NER alignment follows transformers' ``run_ner.py``: words go to the tokenizer with
 ``is_split_into_words=True`` (words come from the stored word offsets), ``word_ids()`` maps
 subwords back, special tokens get -100, and later subwords of a word get -100 unless
-``label_all_tokens`` (then B-X becomes I-X on them). Words cut off by ``max_length`` are
-predicted ``O``.
+``label_all_tokens`` (then B-X becomes I-X on them). Training truncates at ``max_length``;
+prediction (core.inference) covers long texts with overlapping windows instead.
 """
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 
-from core.text.spans import spans_to_bio, tags_to_spans
+from core.text.spans import spans_to_bio
 from core.text.tokenize import join_words
 from core.base.types import Example, Span
 
@@ -103,30 +103,6 @@ def _encode_classification(examples, tokenizer, scheme, max_length) -> list[dict
             target = label2id[ex.categories[0]]
         features.append({**{k: enc[k][i] for k in enc.keys()}, "labels": target})
     return features
-
-
-def word_starts(tokenizer, examples: list[Example], max_length: int) -> list[list[int | None]]:
-    """Per example, the subword index of each word's first subword (None when truncated)."""
-    enc = tokenizer([ex.words for ex in examples], is_split_into_words=True, truncation=True,
-                    max_length=max_length)
-    out = []
-    for i, ex in enumerate(examples):
-        first: list[int | None] = [None] * len(ex.tokens)
-        for pos, word in enumerate(enc.word_ids(i)):
-            if word is not None and first[word] is None:
-                first[word] = pos
-        out.append(first)
-    return out
-
-
-def tags_from_logits(argmax_row, starts: list[int | None], scheme: LabelScheme) -> list[str]:
-    """Word-level BIO tags from per-subword predicted ids (first subword of each word)."""
-    tags = scheme.tags
-    return [tags[int(argmax_row[p])] if p is not None else "O" for p in starts]
-
-
-def spans_from_tags(example: Example, tags: list[str]) -> list[Span]:
-    return tags_to_spans(example.tokens, tags).spans
 
 
 # ---- which samples train -----------------------------------------------------------------------

@@ -1,13 +1,14 @@
-"""Where training runs: CUDA (bf16 where the GPU supports it) when present, else the CPU with
-as many threads as this process may use."""
+"""Where training and inference run: CUDA when present, else the CPU with as many threads as
+this process may use; ``bf16`` says whether the hardware computes bf16 natively (GPUs that
+support it; CPUs with AVX512-BF16 or AMX), which training uses for autocast (TrainConfig's
+``precision``) and GPU inference too. CPU inference stays fp32, so its results match an fp32
+``transformers.pipeline`` on the exported model."""
 from __future__ import annotations
 
 import math
 import os
 import resource
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -17,10 +18,16 @@ class Device:
     bf16: bool
     threads: int
 
-    def describe(self) -> str:
-        precision = "bf16" if self.bf16 else "fp32"
+    def describe(self, bf16: bool | None = None) -> str:
+        """``cpu: cpu (fp32, 2 threads)``; ``bf16``: the precision used (default: what inference uses)."""
+        precision = "bf16" if (self.inference_bf16 if bf16 is None else bf16) else "fp32"
         extra = f", {self.threads} threads" if self.kind == "cpu" else ""
         return f"{self.kind}: {self.name} ({precision}{extra})"
+
+    @property
+    def inference_bf16(self) -> bool:
+        """Inference runs under bf16 autocast on GPUs that support it; on the CPU in fp32."""
+        return self.kind == "cuda" and self.bf16
 
 
 def cpu_threads() -> int:
@@ -48,38 +55,29 @@ def training_threads() -> int:
 
 
 def busy_cores(seconds: float = 0.2) -> float:
-    """How many of this process's cores other work keeps busy, from two /proc/stat samples
-    ``seconds`` apart; the 1-minute load average where /proc/stat is missing."""
-    first = _cpu_times()
-    if first is None:
-        try:
-            return os.getloadavg()[0]
-        except OSError:  # pragma: no cover - no load average on this platform
-            return 0.0
-    time.sleep(seconds)
-    second = _cpu_times() or first
-    busy = total = 0
-    for cpu, (b1, t1) in first.items():
-        b2, t2 = second.get(cpu, (b1, t1))
-        busy, total = busy + b2 - b1, total + t2 - t1
-    return len(first) * busy / total if total else 0.0
+    """How many of this process's cores other work keeps busy, from psutil's per-CPU
+    utilisation over ``seconds`` (the cores in this process's affinity only)."""
+    import psutil
+
+    per_cpu = psutil.cpu_percent(interval=seconds, percpu=True)  # % busy per logical CPU
+    allowed = _allowed_cpus(len(per_cpu))
+    return sum(per_cpu[i] for i in allowed) / 100.0
 
 
-def _cpu_times() -> dict[int, tuple[int, int]] | None:
-    """(busy, total) jiffies per CPU this process may run on."""
+def _allowed_cpus(n: int) -> list[int]:
     try:
-        lines = Path("/proc/stat").read_text().splitlines()
-        allowed = os.sched_getaffinity(0)
-    except (OSError, AttributeError):
-        return None
-    out = {}
-    for line in lines:
-        name, *values = line.split()
-        if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in allowed:
-            v = [int(x) for x in values[:8]]
-            idle = v[3] + v[4]  # idle + iowait
-            out[int(name[3:])] = (sum(v) - idle, sum(v))
-    return out or None
+        return sorted(i for i in os.sched_getaffinity(0) if i < n)
+    except AttributeError:  # pragma: no cover - not Linux
+        return list(range(n))
+
+
+def cpu_has_native_bf16() -> bool:
+    """AVX512-BF16 or AMX: bf16 matrix products run in hardware (elsewhere they are emulated
+    and slower than fp32)."""
+    import torch
+
+    checks = (getattr(torch.cpu, "_is_avx512_bf16_supported", None), getattr(torch.cpu, "_is_amx_tile_supported", None))
+    return any(bool(check()) for check in checks if check is not None)
 
 
 def choose_device(prefer_cpu: bool = False) -> Device:
@@ -89,7 +87,7 @@ def choose_device(prefer_cpu: bool = False) -> Device:
         return Device("cuda", torch.cuda.get_device_name(0), bool(torch.cuda.is_bf16_supported()), cpu_threads())
     threads = training_threads()
     torch.set_num_threads(threads)
-    return Device("cpu", "cpu", False, threads)
+    return Device("cpu", "cpu", cpu_has_native_bf16(), threads)
 
 
 def reset_peak_memory(device: Device) -> None:

@@ -11,10 +11,11 @@ from db.models import Run
 def create_finetune_run(session, project_name: str, config: TrainConfig, name: str = "",
                         status: str = "queued") -> Run:
     """A new ``finetune`` run for the project (``queued`` for the worker, or ``running`` for a
-    foreground run that nobody else may claim). Checks there is something to train on."""
+    foreground run that nobody else may claim). Checks there is something to train on; the
+    stored configuration has the preset resolved for the labelled train samples."""
     project = project_repo.get_project(session, project_name)
     counts = sample_repo.stats(session, project)
-    labelled_train = sum(1 for _ in sample_repo.iter_labeled(session, project, splits=["train"]))
+    labelled_train, words = train_size(session, project_name)
     if labelled_train == 0:
         raise ValueError(
             f"project {project_name!r} has no labelled samples in the train split (it has {counts['labeled']} "
@@ -31,6 +32,8 @@ def create_finetune_run(session, project_name: str, config: TrainConfig, name: s
     from core.train.coverage import coverage_before_training
 
     coverage_before_training(session, project, config)
+    # Stored as it will train: the preset's choices for this many samples written out.
+    config = config.resolved(labelled_train, words)
     run = run_repo.create_run(session, project, "finetune", config.to_json(), status=status,
                               name=name or f"{config.strategy} · {_model_name(config.model)}",
                               parent_run_id=config.continue_from)
@@ -43,3 +46,12 @@ def _model_name(model: str) -> str:
     from core.runs.summary import _short_model
 
     return _short_model(model) or model
+
+
+def train_size(session, project_name: str) -> tuple[int, int]:
+    """Labelled samples in the train split and their words: what a preset sizes its schedule by."""
+    project = project_repo.get_project(session, project_name)
+    samples = words = 0
+    for row in sample_repo.iter_labeled(session, project, splits=["train"]):
+        samples, words = samples + 1, words + len(row.tokens or ())
+    return samples, words

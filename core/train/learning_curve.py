@@ -17,6 +17,7 @@ from core.base import settings
 from core.base.errors import UserError
 from core.evaluation.metrics import headline
 from core.base.store import sessions, to_example
+from core.runs.context import load_run_context
 from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
@@ -75,20 +76,18 @@ def execute(run_id: int) -> None:
 
     S = sessions()
     with S.begin() as s:
-        run = run_repo.get_run(s, run_id)
-        config = LearningCurveConfig(**run.config)
+        ctx = load_run_context(s, run_id)
+        config = LearningCurveConfig(**ctx.config)
         base = run_repo.get_run(s, config.base_run_id)
         train_config = TrainConfig.from_json(base.config).replace(continue_from=None, replay_share=0.0)
-        project = project_repo.get_project_by_id(s, run.project_id)
-        task, multilabel = project.task, project.multilabel
-        labels = [l.name for l in project_repo.labels_of(s, project)]
-        rows = list(sample_repo.iter_labeled(s, project, splits=["train", "dev"]))
+        task, multilabel, labels = ctx.task, ctx.multilabel, list(ctx.labels)
+        rows = list(sample_repo.iter_labeled(s, ctx.project(s), splits=["train", "dev"]))
     train = [to_example(r) for r in rows if r.split == "train"]
     dev = [to_example(r) for r in rows if r.split == "dev"]
     if not dev and len(train) >= 10:
         train, dev = D.hold_out(train, 0.1, train_config.seed)
     if not train or not dev:
-        raise ValueError(f"project {project.name!r} has {len(train)} labelled train and {len(dev)} dev samples: "
+        raise ValueError(f"project {ctx.project_name!r} has {len(train)} labelled train and {len(dev)} dev samples: "
                          "expected both (a dev split, or 10+ train samples to hold some out); label more")
     random.Random(config.seed).shuffle(train)
     sizes = subset_sizes(len(train), config.fractions)

@@ -6,6 +6,7 @@ without a dev split a share of train is held out (and the run says so in its met
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from core.base import settings
@@ -17,8 +18,8 @@ from core.train.config import TrainConfig
 from core.train.device import choose_device
 from core.train.trainer import train_examples
 from core.base.types import Example
+from core.runs.context import load_run_context
 from core.evaluation.coverage import coverage
-from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
 
@@ -29,19 +30,20 @@ TRAIN_IDS_FILE = "train_sample_ids.json"
 # never shape the model, so test scores stay honest).
 VOCABULARY_SPLITS = ["train", "dev", "unassigned"]
 
+log = logging.getLogger(__name__)
+
 
 def execute(run_id: int) -> None:
     S = sessions()
     device = choose_device()
     with S.begin() as s:
-        run = run_repo.get_run(s, run_id)
-        project = project_repo.get_project_by_id(s, run.project_id)
-        task, multilabel = project.task, project.multilabel
-        labels = [l.name for l in project_repo.labels_of(s, project)]
-        config = TrainConfig.from_json(run.config)
+        ctx = load_run_context(s, run_id)
+        task, multilabel, labels = ctx.task, ctx.multilabel, list(ctx.labels)
+        config = TrainConfig.from_json(ctx.config)
         run_repo.heartbeat(s, run_id, device=device.describe())
+        project = ctx.project(s)
         by_split = _examples(s, project)
-        parent = _parent(s, config, project.id) if config.continue_from else None
+        parent = _parent(s, config, ctx.project_id) if config.continue_from else None
         unknown_share = coverage_before_training(s, project, config)  # may refuse (tokenizer coverage)
         words = project_words(s, project, VOCABULARY_SPLITS) if config.extend_vocabulary else None
 
@@ -53,7 +55,7 @@ def execute(run_id: int) -> None:
         init_from, labels, train, note = _continue(parent, labels, train, config)
         notes.append(note)
     if not train:
-        raise ValueError(f"project {project.name!r} has no labelled samples in the train split: expected at least "
+        raise ValueError(f"project {ctx.project_name!r} has no labelled samples in the train split: expected at least "
                          "one; label samples and put them in train on the Data page")
     dev_split = "dev"
     if not dev:
@@ -66,7 +68,7 @@ def execute(run_id: int) -> None:
             notes.append("no labelled dev split and too few train samples to hold some out: "
                          "the run keeps its last checkpoint and has no dev scores")
     for note in notes:
-        print(f"[tagtune] {note}", flush=True)
+        log.info(note)
 
     callback = RunCallback(S, run_id)
     result = train_examples(config, train, dev, labels, task, out_dir, multilabel=multilabel,

@@ -57,16 +57,22 @@ def count(model: nn.Module) -> ParamCount:
 
 
 def apply_strategy(model: nn.Module, config: TrainConfig, task: str, new_token_ids: Sequence[int] = ()) -> nn.Module:
-    """``new_token_ids``: rows a vocabulary extension added to the input embeddings; they train
+    """The model with only the strategy's weights trainable (wrapped by peft for LoRA). One
+    function per strategy in STRATEGY_FUNCTIONS, so a new strategy is one entry there.
+
+    ``new_token_ids``: rows a vocabulary extension added to the input embeddings; they train
     in every strategy (they start untrained, so a strategy that froze them would learn nothing
     about the new tokens)."""
-    if config.strategy == "full":
-        return model
+    if not config.train_word_embeddings:
+        # The (vocabulary x hidden) matrix: its dense gradient and AdamW update cost a share of
+        # every step although a batch touches a few hundred of its rows.
+        model.get_input_embeddings().weight.requires_grad_(False)
     if config.strategy == "lora":
         return _lora(model, config, task, new_token_ids)
-    model = _freeze(model, config.freeze_layers) if config.strategy == "freeze" else _bitfit(model)
-    if new_token_ids:
-        train_rows(model.get_input_embeddings(), new_token_ids)
+    model = STRATEGY_FUNCTIONS[config.strategy](model, config, task)
+    embedding = model.get_input_embeddings()
+    if new_token_ids and not embedding.weight.requires_grad:
+        train_rows(embedding, new_token_ids)
     return model
 
 
@@ -111,14 +117,16 @@ def _freeze(model: nn.Module, n_layers: int) -> nn.Module:
     return model
 
 
-def _head_parameter_names(model: nn.Module) -> set[str]:
-    """Parameters outside the base encoder: the task head (classifier, pre-classifier)."""
-    base = {id(p) for p in model.base_model.parameters()}
-    return {name for name, p in model.named_parameters() if id(p) not in base}
+def head_parameter_names(model: nn.Module) -> set[str]:
+    """Names (as ``model.named_parameters`` gives them) of the parameters outside the base
+    encoder: the task head (classifier, pre-classifier), also inside a peft wrapper."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    encoder = {id(p) for p in inner.base_model.parameters()}
+    return {name for name, p in model.named_parameters() if id(p) not in encoder}
 
 
 def _bitfit(model: nn.Module) -> nn.Module:
-    head = _head_parameter_names(model)
+    head = head_parameter_names(model)
     for name, p in model.named_parameters():
         p.requires_grad = name in head or name.endswith(".bias") or name == "bias"
     return model
@@ -140,7 +148,7 @@ def lora_targets(model_type: str, config: TrainConfig) -> list[str]:
 def _lora(model: nn.Module, config: TrainConfig, task: str, new_token_ids: Sequence[int] = ()) -> nn.Module:
     from peft import LoraConfig, TaskType, get_peft_model
 
-    head = sorted({name.split(".")[0] for name in _head_parameter_names(model)})
+    head = sorted({name.split(".")[0] for name in head_parameter_names(model)})
     lora = LoraConfig(
         task_type=TaskType.TOKEN_CLS if task == "ner" else TaskType.SEQ_CLS,
         r=config.lora_rank,
@@ -158,6 +166,14 @@ def _lora(model: nn.Module, config: TrainConfig, task: str, new_token_ids: Seque
     except ValueError as exc:
         raise ValueError(f"LoRA could not adapt modules {lora.target_modules}: {exc}; "
                          "set lora_targets to module names that exist in this model") from exc
+
+
+STRATEGY_FUNCTIONS = {
+    "full": lambda model, config, task: model,
+    "freeze": lambda model, config, task: _freeze(model, config.freeze_layers),
+    "bitfit": lambda model, config, task: _bitfit(model),
+    "lora": _lora,
+}
 
 
 def count_parameters(config: TrainConfig, task: str, num_labels: int, multilabel: bool = False) -> ParamCount:

@@ -1,14 +1,17 @@
 """Fine-tuning without the database: ``train_examples`` is the training entry point the run
-handler, the learning curve and the active-learning benchmark all call.
+handler, the learning curve and the benches all call.
 
 Trainer + peft, dynamic padding (the collator pads each batch to its longest sample), batches
-of similar length in random order (core.train.sampler), the best checkpoint by the dev headline
-metric kept, LoRA merged into a plain model on export (the adapter kept too), optional FGM
-adversarial training.
+of similar length in random order (core.train.sampler), a preset resolved for the data size
+(core.train.presets), the new head learning faster than the encoder, dev scores from the one
+inference path (core.inference: per word, the same numbers ``cli.py evaluate`` gives), the best
+weights kept in memory (core.train.best), LoRA merged into a plain model on export (the adapter
+kept too), optional FGM adversarial training.
 """
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -16,25 +19,34 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, set_seed
+from transformers import Trainer, TrainerCallback, set_seed
+from transformers.trainer_utils import speed_metrics
 
-from core.evaluation.metrics import HEADLINE, classification_scores, ner_scores
+from core.base.types import Example
+from core.inference.model import from_trained
+from core.inference.scoring import score_examples
 from core.train import data as D
-from core.train.config import TrainConfig, training_arguments
+from core.train.best import KeepBest
+from core.train.config import TrainConfig, training_arguments, uses_bf16
 from core.train.device import Device, choose_device, peak_memory_mb, reset_peak_memory
 from core.train.model import load_model, load_tokenizer
 from core.train.sampler import ShuffledLengthBatches
-from core.train.strategies import TRAINABLE_ROWS, apply_strategy, count
+from core.train.strategies import TRAINABLE_ROWS, apply_strategy, count, head_parameter_names
 from core.train.vocab import extend_for
 from core.text.coverage import WordCounts
-from core.base.types import Example
+
+log = logging.getLogger(__name__)
+
+# The dev metric that picks the best weights: entity F1, and macro F1 for classification
+# (accuracy would favour a model that predicts the majority category of skewed labels).
+BEST_METRIC = {"ner": "f1", "classification": "macro_f1"}
 
 
 @dataclass
 class TrainResult:
     model_dir: Path | None          # plain HF model folder (loads with transformers.pipeline)
     adapter_dir: Path | None        # LoRA adapter folder (peft), when strategy is lora
-    metrics: dict                   # dev scores (ner_scores / classification_scores) + "split"
+    metrics: dict                   # dev scores (core.inference.scoring.score_examples) + "split"
     trainable_params: int
     total_params: int
     peak_memory_mb: float
@@ -42,21 +54,34 @@ class TrainResult:
     train_samples_per_second: float
     device: str
     steps: int
+    config: TrainConfig | None = None  # the configuration as trained (preset resolved)
     cancelled: bool = False
     notes: list[str] = field(default_factory=list)
     vocabulary: dict | None = None  # what a vocabulary extension added (core.train.vocab)
 
 
 class TagtuneTrainer(Trainer):
-    """Trainer with optional FGM (Miyato et al. 2017): after the normal backward pass, nudge the
-    word embeddings' output along its gradient (epsilon * g / ||g||) and add the gradient of the
-    loss on the perturbed input. Works when the embeddings themselves are frozen."""
+    """Trainer with
+    - batches of similar length in random order (core.train.sampler);
+    - the new head at ``head_lr_factor`` times the encoder's learning rate;
+    - one loss for every task (``compute_loss``): NER summed over labelled tokens and divided by
+      the average optimiser step's count, label smoothing, class weights;
+    - dev evaluation through the one inference path (``dev_scorer``), not Trainer's loop;
+    - optional FGM (Miyato et al. 2017): after the normal backward pass, nudge the word
+      embeddings' output along its gradient (epsilon * g / ||g||) and add the gradient of the
+      loss on the perturbed input. Works when the embeddings themselves are frozen.
+    """
 
     fgm_epsilon: float = 0.0
-    embedding_learning_rate: float = 0.0  # 0: the embeddings train at the general learning rate
-    embedding_group_split = False
+    head_lr_factor: float = 1.0
+    embedding_learning_rate: float = 0.0  # 0: the input word embeddings train at the encoder's rate
+    label_smoothing: float = 0.0
+    class_weight: torch.Tensor | None = None  # (K,) single-label weights, or (K,) multilabel pos_weight
     # NER: labelled tokens in an average optimiser step (None: the model's own mean loss).
     tokens_per_step: float | None = None
+    # model -> dev scores (keys without the "eval_" prefix); None: Trainer's own evaluation.
+    dev_scorer = None
+    dev_scores: dict  # global step -> the dev_scorer's full scores at that step
 
     def weigh_tokens_alike(self, features: list[dict]) -> None:
         """Train with ``compute_loss``'s token-weighted NER loss on these training features.
@@ -67,29 +92,6 @@ class TagtuneTrainer(Trainer):
         self.tokens_per_step = labelled_tokens_per_batch(features, self.args.train_batch_size) * accumulation
         self.loss_is_scaled_for_ga = True
 
-    def create_optimizer(self, model=None):
-        """The optimizer transformers builds, with the input word embeddings moved to a group of
-        their own at ``embedding_learning_rate`` when one is set (the scheduler, built next, scales
-        every group alike)."""
-        optimizer = super().create_optimizer(model)
-        weight = (model or self.model).get_input_embeddings().weight
-        if not self.embedding_learning_rate or not weight.requires_grad or self.embedding_group_split:
-            return optimizer
-        for group in optimizer.param_groups:
-            if any(p is weight for p in group["params"]):
-                group["params"] = [p for p in group["params"] if p is not weight]
-                optimizer.add_param_group({**{k: v for k, v in group.items() if k != "params"},
-                                           "params": [weight], "lr": self.embedding_learning_rate})
-                break
-        self.embedding_group_split = True
-        return optimizer
-
-    def get_decay_parameter_names(self, model) -> list[str]:
-        """As transformers decides, minus embeddings of which only new rows train (weight decay
-        would shrink their frozen rows; see core.train.strategies.train_rows)."""
-        rows_only = {name for name, p in model.named_parameters() if hasattr(p, TRAINABLE_ROWS)}
-        return [name for name in super().get_decay_parameter_names(model) if name not in rows_only]
-
     def _get_train_sampler(self, train_dataset=None):
         """Batches of similar length in random order instead of transformers' random sampler
         (see core.train.sampler for why not its group_by_length)."""
@@ -97,20 +99,76 @@ class TagtuneTrainer(Trainer):
         lengths = [len(feature["input_ids"]) for feature in dataset]
         return ShuffledLengthBatches(lengths, self.args.train_batch_size, self.args.seed)
 
+    def create_optimizer(self, model=None):
+        """AdamW over groups (encoder | head | word embeddings) x (weight decay | none); the head's
+        rate is ``head_lr_factor`` times the encoder's, the word embeddings' is
+        ``embedding_learning_rate`` when set (rows a vocabulary extension added start untrained).
+        The scheduler scales every group alike."""
+        if self.optimizer is None:
+            model = self.model if model is None else model
+            decay = set(self.get_decay_parameter_names(model))
+            head = head_parameter_names(model)
+            embedding = model.get_input_embeddings().weight
+            groups: dict[tuple[str, bool], list] = {}
+            for name, p in model.named_parameters():
+                if p.requires_grad:
+                    part = "head" if name in head else "embedding" if p is embedding else "encoder"
+                    groups.setdefault((part, name in decay), []).append(p)
+            cls, kwargs = self.get_optimizer_cls_and_kwargs(self.args, model)
+            lr = kwargs["lr"]
+            rates = {"encoder": lr, "head": lr * self.head_lr_factor,
+                     "embedding": self.embedding_learning_rate or lr}
+            self.optimizer = cls([
+                {"params": params, "lr": rates[part], "weight_decay": self.args.weight_decay if decays else 0.0}
+                for (part, decays), params in groups.items()], **kwargs)
+        return self.optimizer
+
+    def get_decay_parameter_names(self, model) -> list[str]:
+        """As transformers decides, minus embeddings of which only new rows train (weight decay
+        would shrink their frozen rows; see core.train.strategies.train_rows)."""
+        rows_only = {name for name, p in model.named_parameters() if hasattr(p, TRAINABLE_ROWS)}
+        return [name for name in super().get_decay_parameter_names(model) if name not in rows_only]
+
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        """NER training loss as a sum over labelled tokens divided by a constant (the average
-        optimiser step's count), not the batch's own mean. Batches of similar length differ a lot in
-        tokens: with a per-batch mean every step weighs the same, so a token in a batch of short
-        tweets counted several times more than one in a batch of long posts; random batches hide
-        this because their token counts are alike. Evaluation keeps the model's mean."""
-        if self.tokens_per_step is None or not model.training or "labels" not in inputs:
+        """NER: cross-entropy summed over labelled tokens and divided by a constant (the average
+        optimiser step's count), not the batch's own mean. Batches of similar length differ a lot
+        in tokens: with a per-batch mean every step weighs the same, so a token in a batch of
+        short tweets counted several times more than one in a batch of long posts; random
+        batches hide this because their token counts are alike. Classification: the batch mean,
+        with class weights and label smoothing. Outside training: the model's own loss."""
+        if not model.training or "labels" not in inputs:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         labels = inputs["labels"]
         outputs = model(**{k: v for k, v in inputs.items() if k != "labels"})
-        logits = outputs.logits  # (batch, T, tags)
-        loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(),
-                                                 ignore_index=D.IGNORE, reduction="sum") / self.tokens_per_step
+        logits = outputs.logits.float()  # NER (B, T, K); classification (B, K)
+        if self.tokens_per_step is not None:
+            loss = torch.nn.functional.cross_entropy(
+                logits.flatten(0, 1), labels.flatten(), ignore_index=D.IGNORE, reduction="sum",
+                label_smoothing=self.label_smoothing) / self.tokens_per_step
+        elif labels.dtype.is_floating_point:  # multilabel: one yes/no decision per label
+            target = labels * (1 - self.label_smoothing) + 0.5 * self.label_smoothing
+            weight = self.class_weight.to(logits.device) if self.class_weight is not None else None
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, pos_weight=weight)
+        else:
+            weight = self.class_weight.to(logits.device) if self.class_weight is not None else None
+            loss = torch.nn.functional.cross_entropy(logits, labels, weight=weight,
+                                                     label_smoothing=self.label_smoothing)
         return (loss, outputs) if return_outputs else loss
+
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict:
+        """Dev scores of the model as it is now, from ``dev_scorer`` (the inference path), logged
+        and handed to the callbacks (KeepBest keeps the best weights, RunCallback writes points)."""
+        if self.dev_scorer is None:
+            return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
+        start = time.time()
+        scores = self.dev_scorer(self.model)
+        self.dev_scores[self.state.global_step] = scores
+        metrics = {f"{metric_key_prefix}_{k}": float(v) for k, v in scores.items()
+                   if isinstance(v, (int, float)) and k != "n"}
+        metrics.update(speed_metrics(metric_key_prefix, start, num_samples=int(scores.get("n", 0))))
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+        return metrics
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         if self.fgm_epsilon <= 0:
@@ -142,6 +200,52 @@ class TagtuneTrainer(Trainer):
         return loss
 
 
+def build_trainer(config: TrainConfig, model, tokenizer, task: str, train_features: list[dict], out_dir: Path,
+                  device: Device, dev_scorer=None, best_metric: str | None = None,
+                  callbacks: list[TrainerCallback] = ()) -> TagtuneTrainer:
+    """A TagtuneTrainer set up from a resolved config (what ``train_examples`` trains with)."""
+    args = training_arguments(config, out_dir, best_metric if dev_scorer else None, device)
+    trainer = TagtuneTrainer(
+        model=model, args=args, train_dataset=train_features,
+        # Trainer insists on an eval dataset when evaluating; dev_scorer does the scoring.
+        eval_dataset=[{}] if dev_scorer else None,
+        data_collator=collator(task, tokenizer), processing_class=tokenizer, callbacks=list(callbacks),
+    )
+    trainer.fgm_epsilon = config.fgm_epsilon
+    trainer.head_lr_factor = config.head_lr_factor
+    trainer.embedding_learning_rate = config.embedding_learning_rate
+    trainer.label_smoothing = config.label_smoothing
+    trainer.dev_scorer = dev_scorer
+    trainer.dev_scores = {}
+    if task == "ner":
+        trainer.weigh_tokens_alike(train_features)
+    else:
+        # compute_loss returns the micro-batch's mean, so the Trainer must divide it by the
+        # accumulation steps (left to itself it assumes a model loss normalised by
+        # num_items_in_batch and would not, doubling the gradient at grad_accum=2).
+        trainer.loss_is_scaled_for_ga = False
+        if config.class_weights == "balanced":
+            trainer.class_weight = balanced_weights(train_features, model.config.num_labels)
+    return trainer
+
+
+def balanced_weights(features: list[dict], num_labels: int) -> torch.Tensor:
+    """scikit-learn's "balanced" class weights, n / (K x count), for single-label targets (a
+    category absent from train weighs 1); for multilabel targets, each label's positive weight
+    negatives / positives (BCE's pos_weight)."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    labels = [f["labels"] for f in features]
+    if labels and isinstance(labels[0], list):  # multilabel: (n, K) 0/1 targets
+        pos = torch.tensor(labels, dtype=torch.float).sum(dim=0)
+        return torch.where(pos > 0, (len(labels) - pos) / pos.clamp(min=1), torch.ones_like(pos))
+    present = np.unique(labels)
+    weights = torch.ones(num_labels)
+    weights[torch.as_tensor(present)] = torch.as_tensor(
+        compute_class_weight("balanced", classes=present, y=labels) * len(present) / num_labels, dtype=torch.float)
+    return weights
+
+
 def train_examples(
     config: TrainConfig,
     train: list[Example],
@@ -156,13 +260,13 @@ def train_examples(
     export: bool = True,
     vocabulary_words: WordCounts | None = None,
 ) -> TrainResult:
-    """Fine-tune on ``train``, pick the best checkpoint on ``dev`` (if any), export, score dev.
+    """Fine-tune on ``train``, keep the best weights on ``dev`` (if any), export, score dev.
 
     ``labels``: entity types (NER) or categories (classification), in output order.
     ``callback``: a TrainerCallback (e.g. core.train.callback.RunCallback); a Reporter subclass
     that sets ``cancelled_by_user`` makes the result ``cancelled`` and skips the export.
     ``init_from``: a plain model folder to start from (continue training), same labels.
-    Writes ``out_dir/model`` (and ``out_dir/adapter`` for LoRA); checkpoints are removed.
+    Writes ``out_dir/model`` (and ``out_dir/adapter`` for LoRA); nothing else stays behind.
     ``vocabulary_words``: the texts a vocabulary extension draws from (default: train and dev).
     """
     out_dir = Path(out_dir)
@@ -181,6 +285,7 @@ def train_examples(
         extra = D.mention_swap(train, config.mention_swap, config.seed)
         notes.append(f"mention swap added {len(extra)} augmented samples")
         train = train + extra
+    config = config.resolved(len(train), sum(len(ex.tokens) for ex in train))
 
     source = config.replace(model=str(init_from)) if init_from else config
     set_seed(config.seed)
@@ -196,33 +301,28 @@ def train_examples(
     model = apply_strategy(model, config, task, new_ids)
     params = count(model)
     train_features = D.encode(train, tokenizer, scheme, config.max_length, config.label_all_tokens)
-    dev_features = D.encode(dev, tokenizer, scheme, config.max_length, config.label_all_tokens)
 
-    headline = HEADLINE[task] if dev else None
-    args = training_arguments(config, out_dir / "checkpoints", headline, device)
-    callbacks = [c for c in (callback,) if c is not None]
-    if dev and config.early_stopping_patience:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
-    trainer = TagtuneTrainer(
-        model=model,
-        args=args,
-        train_dataset=train_features,
-        eval_dataset=dev_features or None,
-        data_collator=collator(task, tokenizer),
-        processing_class=tokenizer,
-        compute_metrics=_dev_metrics(scheme) if dev else None,
-        preprocess_logits_for_metrics=_argmax if not multilabel else None,
-        callbacks=callbacks,
-    )
-    trainer.fgm_epsilon = config.fgm_epsilon
-    trainer.embedding_learning_rate = config.embedding_learning_rate
-    if task == "ner":
-        trainer.weigh_tokens_alike(train_features)
+    best_metric = BEST_METRIC[task]
+    keep_best = KeepBest(best_metric, config.early_stopping_patience)
+
+    on_progress = getattr(callback, "evaluating", None)  # Reporter's hook: "evaluating k/n"
+
+    def dev_scorer(m) -> dict:
+        return score_examples(from_trained(m, tokenizer, task, config.max_length, device), dev, on_progress)
+
+    callbacks = [c for c in (callback,) if c is not None] + ([keep_best] if dev else [])
+    trainer = build_trainer(config, model, tokenizer, task, train_features, out_dir / "trainer", device,
+                            dev_scorer if dev else None, best_metric, callbacks)
     reset_peak_memory(device)
     start = time.perf_counter()
     output = trainer.train()
-    seconds = time.perf_counter() - start
     cancelled = bool(getattr(callback, "cancelled_by_user", False))
+    if dev and not cancelled and keep_best.last_eval_step != trainer.state.global_step:
+        trainer.evaluate()  # the last step's weights compete too (the schedule ends there)
+    seconds = time.perf_counter() - start
+    if keep_best.restore(trainer.model):
+        notes.append(f"kept the weights of step {keep_best.best_step} of {trainer.state.global_step} "
+                     f"(best dev {best_metric} {keep_best.best:.4f})")
 
     model_dir = adapter_dir = None
     final = trainer.model
@@ -231,19 +331,22 @@ def train_examples(
         model_dir, adapter_dir, final = export_model(final, tokenizer, out_dir, config, scheme)
     metrics: dict = {}
     if dev and not cancelled:
-        _phase(callback, "scoring dev")
-        metrics = score(final, tokenizer, dev, scheme, config.max_length, device,
-                        on_progress=getattr(callback, "phase_progress", None))
+        if final is trainer.model and keep_best.best_step in trainer.dev_scores:
+            metrics = dict(trainer.dev_scores[keep_best.best_step])  # scored on exactly these weights
+        else:  # LoRA merged into the exported weights: score what was exported
+            _phase(callback, "scoring dev")
+            metrics = score_examples(from_trained(final, tokenizer, task, config.max_length, device), dev,
+                                     getattr(callback, "phase_progress", None))
         metrics["split"] = "dev"
-    shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
+    shutil.rmtree(out_dir / "trainer", ignore_errors=True)
     n_samples = len(train_features) * (trainer.state.epoch or 0.0)
     return TrainResult(
         model_dir=model_dir, adapter_dir=adapter_dir, metrics=metrics,
         trainable_params=params.trainable, total_params=params.total,
         peak_memory_mb=peak_memory_mb(device), train_seconds=seconds,
         train_samples_per_second=n_samples / seconds if seconds else 0.0,
-        device=device.describe(), steps=output.global_step, cancelled=cancelled, notes=notes,
-        vocabulary=vocabulary,
+        device=device.describe(uses_bf16(config, device)), steps=output.global_step, config=config, cancelled=cancelled,
+        notes=notes, vocabulary=vocabulary,
     )
 
 
@@ -267,97 +370,6 @@ def collator(task: str, tokenizer):
     if task == "ner":
         return DataCollatorForTokenClassification(tokenizer, label_pad_token_id=D.IGNORE)
     return DataCollatorWithPadding(tokenizer)
-
-
-def _argmax(logits, labels):
-    if isinstance(logits, tuple):
-        logits = logits[0]
-    return logits.argmax(dim=-1)
-
-
-def _dev_metrics(scheme: D.LabelScheme):
-    """Dev scores during training, from (predictions, label_ids) pairs, so they are right in any
-    order, whatever sampler evaluation uses."""
-    tags = scheme.tags
-
-    def ner(pred) -> dict:
-        preds, gold = np.asarray(pred.predictions), np.asarray(pred.label_ids)
-        y_true, y_pred = [], []
-        for p_row, g_row in zip(preds, gold):
-            keep = g_row != D.IGNORE
-            y_true.append([tags[i] for i in g_row[keep]])
-            y_pred.append([tags[i] for i in p_row[keep]])
-        s = ner_scores(y_true, y_pred)
-        return {"f1": s["f1"], "precision": s["precision"], "recall": s["recall"]}
-
-    def classification(pred) -> dict:
-        gold_rows, pred_rows = _category_rows(pred.label_ids, pred.predictions, scheme)
-        s = classification_scores(gold_rows, pred_rows, list(scheme.labels))
-        return {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
-
-    return ner if scheme.task == "ner" else classification
-
-
-def _category_rows(label_ids, predictions, scheme: D.LabelScheme) -> tuple[list[list[str]], list[list[str]]]:
-    names = scheme.tags
-    if scheme.multilabel:
-        gold = [[names[j] for j in np.flatnonzero(np.asarray(r) > 0.5)] for r in label_ids]
-        pred = [[names[j] for j in np.flatnonzero(np.asarray(r) > 0)] for r in predictions]  # logit > 0 = p > 0.5
-        return gold, pred
-    return [[names[int(i)]] for i in label_ids], [[names[int(i)]] for i in np.asarray(predictions).reshape(-1)]
-
-
-@torch.inference_mode()
-def predict_logits(model, tokenizer, examples: list[Example], scheme: D.LabelScheme, max_length: int,
-                   device: Device | None = None, batch_size: int = 64, on_progress=None) -> list[np.ndarray]:
-    """Logits per example IN THE GIVEN ORDER: (T, labels) for NER, (labels,) for classification.
-
-    Batches are formed over samples sorted by length (little padding) and put back in order.
-    ``on_progress(done, total)`` is called with the number of examples done after each batch.
-    """
-    device = device or choose_device()
-    model.eval()
-    target = "cuda" if device.kind == "cuda" else "cpu"
-    model.to(target)
-    features = D.encode(examples, tokenizer, scheme, max_length)
-    pad = collator(scheme.task, tokenizer)
-    order = sorted(range(len(features)), key=lambda i: len(features[i]["input_ids"]))
-    out: list[np.ndarray | None] = [None] * len(features)
-    for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
-        batch = pad([{k: v for k, v in features[i].items() if k != "labels"} for i in idx])
-        batch = {k: v.to(target) for k, v in batch.items()}
-        with torch.autocast(target, dtype=torch.bfloat16, enabled=device.bf16):
-            logits = model(**batch).logits.float().cpu().numpy()  # (B, T, L) or (B, L)
-        for row, i in enumerate(idx):
-            n = len(features[i]["input_ids"])
-            out[i] = logits[row, :n] if scheme.task == "ner" else logits[row]
-        if on_progress:
-            on_progress(min(start + batch_size, len(order)), len(order))
-    return out  # type: ignore[return-value]
-
-
-def predict_labels(model, tokenizer, examples: list[Example], scheme: D.LabelScheme, max_length: int,
-                   device: Device | None = None, on_progress=None) -> list[list[str]]:
-    """Word-level BIO tags (NER) or predicted categories (classification), in input order."""
-    logits = predict_logits(model, tokenizer, examples, scheme, max_length, device, on_progress=on_progress)
-    if scheme.task == "ner":
-        starts = D.word_starts(tokenizer, examples, max_length)
-        return [D.tags_from_logits(l.argmax(-1), s, scheme) for l, s in zip(logits, starts)]
-    if scheme.multilabel:
-        return [[scheme.tags[j] for j in np.flatnonzero(l > 0)] for l in logits]
-    return [[scheme.tags[int(l.argmax())]] for l in logits]
-
-
-def score(model, tokenizer, examples: list[Example], scheme: D.LabelScheme, max_length: int,
-          device: Device | None = None, on_progress=None) -> dict:
-    """Entity-level seqeval scores (NER) or classification scores on ``examples``."""
-    predicted = predict_labels(model, tokenizer, examples, scheme, max_length, device, on_progress=on_progress)
-    if scheme.task == "ner":
-        from core.text.spans import spans_to_bio
-
-        return ner_scores([spans_to_bio(ex.tokens, ex.spans) for ex in examples], predicted)
-    return classification_scores([list(ex.categories) for ex in examples], predicted, list(scheme.labels))
 
 
 def export_model(model, tokenizer, out_dir: Path, config: TrainConfig, scheme: D.LabelScheme):

@@ -65,9 +65,9 @@ def start_app(home: Path, extra_env: dict | None = None) -> App:
     }
     env.pop("TAGTUNE_DB_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+        # Only the port on the command line: address, usage statistics, file watching, XSRF and
+        # the Host check come from the repository's .streamlit/config.toml and app.py, as in `make run`.
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port)],
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.time() + 90
@@ -132,8 +132,15 @@ def page(browser):
 
 
 def wait_for_app(page) -> None:
-    """Wait until Streamlit finished running the script (no 'Running...' status widget)."""
+    """Wait until Streamlit finished running the script: connected, a run done (the app's
+    ``data-test-script-state`` is ``initial`` until the first run starts) and no status widget."""
     page.wait_for_selector('[data-testid="stApp"]')
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+        """() => {
+          const app = document.querySelector('[data-testid="stApp"]');
+          const state = app && app.getAttribute('data-test-script-state');
+          return (state === 'notRunning' || state === 'compilationError')
+            && !document.querySelector('[data-testid="stStatusWidget"]');
+        }""",
+        timeout=60_000,
     )

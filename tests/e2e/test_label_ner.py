@@ -199,3 +199,108 @@ def test_labelling_on_while_saves_travel_loses_nothing(app, page):
         start = len(f"Person{i} lives in ")
         assert row.spans == [(0, len(f"Person{i}"), "PER"), (start, start + len(f"Town{i}"), "LOC")], i
         assert row.status == "labeled" and row.version == 2
+
+
+def test_saves_pipeline_several_in_flight_and_the_labeller_never_waits(app, page):
+    """Enter after Enter, as fast as keys go: the next sample is always already there (the
+    labeller never turns busy), several saves are in flight at once, and each lands in order
+    as its own transaction (version 2 each, annotations exactly as labelled)."""
+    texts = [f"Name{i} went to Place{i} ." for i in range(8)]
+    ids = seed(app, "pipe", texts, ["PER", "LOC"])
+    open_label(page, app, "pipe")
+    wait_sample(page, ids[0])
+    page.locator(NER).evaluate("""root => {
+      window.__seen = {busy: [], inflight: 0};
+      new MutationObserver(() => {
+        window.__seen.busy.push(root.dataset.busy);
+        const inflight = Number(root.dataset.seq) - Number(root.dataset.acked);
+        window.__seen.inflight = Math.max(window.__seen.inflight, inflight);
+      }).observe(root, {attributes: true});
+    }""")
+    for i in range(6):
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("1" if i % 2 else "2")
+        page.keyboard.press("Enter")
+    wait_sample(page, ids[6])
+    seen = page.evaluate("() => window.__seen")
+    assert "true" not in seen["busy"], "the labeller waited for the server"
+    assert seen["inflight"] >= 2, f"saves went one at a time ({seen})"
+    for i in range(6):
+        row, _, _ = stored(app, ids[i])
+        assert row.spans == [(0, len(f"Name{i}"), "PER" if i % 2 else "LOC")] and row.version == 2, i
+
+
+def test_keys_reach_the_labeller_after_a_sidebar_dropdown_kept_the_focus(app, page):
+    """The focus trap: open the sidebar's Queue order dropdown, Esc, click a word, hotkey,
+    Enter. Before, the closed dropdown kept the focus and swallowed every key."""
+    ids = seed(app, "trap", SENTENCES, ["PER", "LOC", "ORG"])
+    open_label(page, app, "trap")
+    wait_sample(page, ids[0])
+    for box in ("Queue order", "Split"):
+        page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text=box).click()
+        page.get_by_role("option").first.wait_for()
+        page.keyboard.press("Escape")
+    token(page, 3).click()  # Paris
+    page.keyboard.press("2")
+    assert shown_spans(page) == [("LOC", "Paris")]
+    page.keyboard.press("Enter")
+    wait_sample(page, ids[1])
+    assert stored(app, ids[0])[0].spans == [(21, 26, "LOC")]
+    # A text field keeps its keys: typing a new annotator's name does not label anything.
+    pick(page, "Annotator", "+ someone new…")
+    name = page.get_by_label("New annotator's name")
+    name.click()
+    name.type("1")
+    assert shown_spans(page) == [] and name.input_value() == "1"
+
+
+def test_unsaved_edits_are_kept_as_a_draft_and_restored_after_a_reload_or_another_page(app, page):
+    ids = seed(app, "draft", SENTENCES, ["PER", "LOC", "ORG"])
+    open_label(page, app, "draft")
+    wait_sample(page, ids[0])
+    drag(page, 0, 1)
+    page.keyboard.press("1")
+    token(page, 3).click()
+    page.keyboard.press("2")
+    # The draft reaches the server in the background, without Enter.
+    _wait_for_draft(app, ids[0], [[0, 12, "PER"], [21, 26, "LOC"]])
+
+    page.reload()
+    wait_sample(page, ids[0])
+    assert shown_spans(page) == [("PER", "Barack Obama"), ("LOC", "Paris")]
+    assert "unsaved changes to this sample are restored" in message(page)
+
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Data").click()
+    page.get_by_role("heading", name="Data").wait_for()
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Label").click()
+    wait_sample(page, ids[0])
+    assert shown_spans(page) == [("PER", "Barack Obama"), ("LOC", "Paris")]
+
+    page.keyboard.press("Enter")
+    wait_sample(page, ids[1])
+    row, _, _ = stored(app, ids[0])
+    assert row.spans == [(0, 12, "PER"), (21, 26, "LOC")] and row.version == 2
+    with app.sessions().begin() as s:
+        assert _all_drafts(s, ids[0]) == []  # saved: the draft is gone
+
+
+def _wait_for_draft(app, sample_id: int, spans: list, timeout: float = 20.0) -> None:
+    """Poll the database until the labeller's draft of ``sample_id`` holds ``spans``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.sessions().begin() as s:
+            found = [e for (_, e) in _all_drafts(s, sample_id)]
+        if any(e.get("spans") == spans for e in found):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no draft of sample {sample_id} with {spans}; found {found}")
+
+
+def _all_drafts(s, sample_id: int):
+    from sqlalchemy import select
+
+    from db.models import Draft
+
+    return [(d.annotator, d.edits) for d in s.scalars(select(Draft).where(Draft.sample_id == sample_id))]

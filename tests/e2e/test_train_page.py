@@ -37,9 +37,11 @@ def test_start_watch_and_cancel_a_run(app, page, tmp_path):
     model_box.fill(str(model))
     model_box.press("Enter")
     wait_for_app(page)
+    # The preset comes first; the schedule it fills (epochs, batch size, ...) is folded below it.
+    assert "standard" in page.locator(".st-key-preset_summary").inner_text()
+    page.get_by_text("Advanced settings").click()
     set_number(page, "epochs", 500)
     set_number(page, "batch_size", 4)
-    page.get_by_text("Advanced settings").click()  # log_every lives in the expander
     set_number(page, "log_every", 1)
     params = page.locator(".st-key-trainable_params [data-testid='stMetricValue']")
     assert params.inner_text().replace(",", "").isdigit()

@@ -72,3 +72,43 @@ def test_preview_run_one_and_queue(S, tmp_path, monkeypatch):
         assert [r.status for r in runs] == ["queued"]
         assert runs[0].config["lm"] == str(lm) and runs[0].config["shots"] == 2
     assert started == [1]
+
+    # The queued run is acknowledged with its id and a way to its progress.
+    note = " ".join(s.value for s in at.success)
+    assert f"Queued run #{runs[0].id}: 2-shot random on test" in note
+    assert any(b.label == f"Open run #{runs[0].id} on the Runs page" for b in at.button)
+
+
+def test_the_split_defaults_to_one_with_samples_and_empty_splits_disable_the_run(S, tmp_path, monkeypatch):
+    import core.runs.worker
+
+    monkeypatch.setattr(core.runs.worker, "ensure_worker", lambda *a, **k: {})
+    with S.begin() as s:
+        project = project_repo.create_project(s, "devonly", "classification", tm.CATEGORIES)
+        from core.text.tokenize import word_offsets
+        from db import samples as sample_repo
+
+        rows = [sample_repo.NewSample(t, word_offsets(t), split=split, status="labeled", categories=[c])
+                for i, (split, (t, c)) in enumerate([("train", tm.cls_text(0)), ("train", tm.cls_text(1)),
+                                                     ("dev", tm.cls_text(2))])]
+        sample_repo.add_samples(s, project, rows)
+    at = AppTest.from_file(str(PAGE), default_timeout=120)
+    at.query_params["project"] = "devonly"
+    at.run()
+    assert not at.exception, at.exception
+    box = at.selectbox(key="icl_split_devonly")
+    assert box.value == "dev"  # there is no test split: start on one that has samples
+    assert box.format_func("test") == "test (0 labelled)"
+    assert not at.button(key="icl_start").disabled
+    box.set_value("test").run()
+    assert at.button(key="icl_start").disabled
+    assert any("the test split has no labelled samples to run on and score: pick train (2) or dev (1)" in c.value
+               for c in at.caption)
+    assert at.button(key="icl_suggest").disabled  # nothing unlabelled to suggest for
+    assert at.query_params["split"] == "test"
+    # The choice is remembered for the project when the page is opened again in this session.
+    at.query_params.pop("split")
+    at.run()
+    assert at.selectbox(key="icl_split_devonly").value == "test"
+    with S.begin() as s:
+        assert run_repo.list_runs(s, project_repo.get_project(s, "devonly")) == []

@@ -91,3 +91,72 @@ def test_delete_a_label_needs_confirmation(labelled):
     at = next(b for b in at.button if b.label == "Delete label").click().run()
     assert "Deleted label 'neg'" in at.success[0].value
     assert list(_labels(labelled, "Reviews")) == ["pos"]
+
+
+def test_the_multilabel_box_is_only_offered_for_classification(S):
+    at = _page()
+    at.radio(key="new_project_task").set_value("ner").run()
+    assert not [c for c in at.checkbox if "multi-label" in c.label]
+    at.radio(key="new_project_task").set_value("classification").run()
+    box = next(c for c in at.checkbox if "multi-label" in c.label)
+    box.check()
+    at.text_input(key="new_project_name").input("Moods")
+    at = _submit(at, "Create project")
+    with S.begin() as s:
+        assert project_repo.get_project(s, "Moods").multilabel
+
+
+def test_rename_a_project_and_it_stays_the_current_one(labelled):
+    at = _page(project="Reviews")
+    at.text_input(key="rename_to_Reviews").input("Drug reviews")
+    at = _submit(at, "Rename")
+    assert not at.exception
+    assert "Renamed project 'Reviews' to 'Drug reviews'" in at.success[0].value
+    assert at.selectbox(key="project_picker").value == "Drug reviews"
+    assert list(_labels(labelled, "Drug reviews")) == ["pos", "neg"]
+    at.text_input(key="rename_to_Drug reviews").input("Other")
+    at = _submit(at, "Rename")
+    assert "already exists" in at.error[0].value
+
+
+def test_delete_a_project_needs_its_name_typed_and_removes_its_run_folders(S, home):
+    from core.base import settings
+    from db import runs as run_repo
+
+    with S.begin() as s:
+        keep = project_repo.create_project(s, "Keep", "ner")
+        doomed = project_repo.create_project(s, "Doomed", "ner", ["PER"])
+        runs = [run_repo.create_run(s, p, "finetune", {}, status="completed").id for p in (doomed, keep)]
+    folders = [settings.runs_dir() / str(i) / "model" for i in runs]
+    for folder in folders:
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text("{}")
+    at = _page(project="Doomed")
+    assert "its 1 run and 1 folder or file of theirs on disk" in at.warning[0].value
+    button = next(b for b in at.button if b.label == "Delete project")
+    assert button.disabled  # nothing typed yet
+    at.text_input(key="delete_confirm_Doomed").input("doomed").run()
+    assert next(b for b in at.button if b.label == "Delete project").disabled  # must match exactly
+    at.text_input(key="delete_confirm_Doomed").input("Doomed").run()
+    at = _submit(at, "Delete project")
+    assert not at.exception
+    assert "Deleted project 'Doomed': 0 samples, 1 run, 1 folder or file on disk" in at.success[0].value
+    with S.begin() as s:
+        assert [p.name for p in project_repo.list_projects(s)] == ["Keep"]
+        assert [r.id for r in run_repo.list_runs(s)] == [runs[1]]
+    assert not folders[0].parent.exists() and folders[1].exists()  # the other project's run is untouched
+    assert at.selectbox(key="project_picker").value == "Keep"
+
+
+def test_a_project_with_an_active_run_is_not_deleted(S):
+    from core.base.errors import UserError
+    from core.data import projects
+    from db import runs as run_repo
+
+    with S.begin() as s:
+        p = project_repo.create_project(s, "Busy", "ner")
+        run_id = run_repo.create_run(s, p, "finetune", {}).id  # queued
+    with pytest.raises(UserError, match=rf"queued or running \(#{run_id}\); cancel them on the Runs page"):
+        projects.delete(S, "Busy")
+    with S.begin() as s:
+        assert project_repo.get_project(s, "Busy")

@@ -83,3 +83,42 @@ def test_comparing_runs_on_different_samples_is_flagged_until_they_are_scored_al
     compared = at.dataframe[1].value.set_index("id")
     assert (compared.loc[icl.id, "n"], compared.loc[ft_id, "n"]) == (3, 3)
     assert compared.loc[icl.id, "samples"] == compared.loc[ft_id, "samples"]
+
+
+def test_the_run_log_shows_no_terminal_codes_and_progress_bars_at_their_last_state():
+    from ui.runs_view import readable_log
+
+    raw = ("\x1b[32mINFO\x1b[0m loading\r\n"
+           "Loading weights:   0%|          | 0/103 [00:00<?, ?it/s]\rLoading weights: 100%|██████████| 103/103\n"
+           "\x1b[1;31mERROR\x1b[0m \x1b[2Kdone\x1b(B\x1b]0;title\x07\n")
+    assert readable_log(raw) == "INFO loading\nLoading weights: 100%|██████████| 103/103\nERROR done\n"
+
+
+def _compare_app(run_ids):
+    def app(run_ids):
+        from core.base.store import sessions
+        from core.runs.summary import project_runs
+        from ui import runs_view
+
+        with sessions().begin() as s:
+            rows = project_runs(s, "toyner")
+        runs_view.compare(rows, list(run_ids))
+
+    return AppTest.from_function(app, default_timeout=60, kwargs={"run_ids": run_ids})
+
+
+def test_comparing_on_a_split_that_does_not_exist_says_why_and_offers_no_jobs(S, tmp_path):
+    from sqlalchemy import update
+
+    from db.models import Sample
+
+    pid, ft_id = tm.trained_ner_run(S, tmp_path)
+    with S.begin() as s:
+        s.execute(update(Sample).where(Sample.project_id == pid, Sample.split == "test").values(split="unassigned"))
+    at = _compare_app([ft_id]).run()
+    assert not at.exception, at.exception
+    box = at.selectbox(key="compare_split_toyner")
+    assert box.value == "dev" and box.format_func("test") == "test (0 labelled)"  # starts on a split that exists
+    box.set_value("test").run()
+    assert any("The test split has no labelled samples: pick train" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "score_same_samples"]

@@ -8,19 +8,36 @@ function el(tag, cls, text) {
   return node;
 }
 
-// Keys typed into inputs (annotator name, filters) are not labeller commands.
-function isTypingTarget(event) {
-  const target = (event.composedPath && event.composedPath()[0]) || event.target;
-  if (!target || !target.tagName) return false;
-  const tag = target.tagName.toLowerCase();
-  return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
+// The element a key press is typed into, through shadow roots.
+function keyTarget(event) {
+  return (event.composedPath && event.composedPath()[0]) || event.target;
 }
 
-// After a sidebar choice (filter, queue order) the dropdown keeps the focus and would eat
-// the labelling keys; hand them back. Text fields (annotator name) keep theirs.
-function releaseFocus() {
-  const active = document.activeElement;
-  if (active && active.getAttribute && active.getAttribute("role") === "combobox") active.blur();
+// Keys typed into a text field (annotator name, filters, an open dropdown's search) are not
+// labeller commands. A closed dropdown that merely kept the focus (Queue order, after Esc) is no
+// text field: the labeller takes the keys and hands the focus back to the page.
+function isTypingTarget(event) {
+  const target = keyTarget(event);
+  if (!target || !target.tagName) return false;
+  const tag = target.tagName.toLowerCase();
+  if (target.isContentEditable || tag === "textarea") return true;
+  if (tag === "select") return true;
+  if (tag !== "input") return false;
+  if (target.getAttribute("role") === "combobox") return target.getAttribute("aria-expanded") === "true";
+  return !["button", "checkbox", "radio", "range", "submit", "reset", "file", "color"].includes(target.type);
+}
+
+// A control outside the labeller that kept the focus (a closed dropdown, a button) would take
+// Enter and the hotkeys; hand them back. Text fields keep theirs.
+function releaseFocus(root) {
+  let active = document.activeElement;
+  while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement;
+  if (!active || active === document.body || (root && root.contains(active))) return;
+  const tag = (active.tagName || "").toLowerCase();
+  const typing = active.isContentEditable || tag === "textarea" ||
+    (tag === "input" && active.getAttribute("role") !== "combobox" &&
+     !["button", "checkbox", "radio", "range", "submit", "reset", "file", "color"].includes(active.type));
+  if (!typing && active.blur) active.blur();
 }
 
 function labelByKey(labels, key) {
@@ -66,6 +83,23 @@ function actionBar(bar, prefix, entries) {
   }
 }
 
+// Backspace in both labellers: undo the last edit on this sample; with none left, go back to the
+// previous sample (its answer can then be changed). ctrl+z only ever undoes (undoLast).
+function undoOrBack(inst, parts, restore, back) {
+  if (!inst.st.undo.length && inst.data.can_back) back();
+  else undoLast(inst, parts, restore);
+}
+
+// Pops the edit stack ``inst.st.undo`` and hands the earlier state to ``restore`` to redraw.
+function undoLast(inst, parts, restore) {
+  if (!inst.st.undo.length) {
+    showMessage(parts.msg, "Nothing to undo on this sample.", "info");
+    return;
+  }
+  restore(inst.st.undo.pop());
+  showMessage(parts.msg, "", "");
+}
+
 function showMessage(node, text, kind) {
   node.textContent = text || "";
   node.className = "msg" + (text ? " " + (kind || "info") : "");
@@ -78,95 +112,160 @@ function suggestionText(suggestion) {
   return "Suggested by " + suggestion.source + conf + ": check, correct if needed, Enter accepts";
 }
 
-// ---- Sending actions -------------------------------------------------------------------
-// One action is in flight at a time: a trigger carries only its latest value per rerun, so
-// a second one sent before Python answered could be lost; it waits in `queued` instead.
-// After an accept or skip the labeller shows `data.next` (the sample Python will answer
-// with) at once, so the person keeps working while the save travels.
-// `inst` holds: st (per-sample state with nonce, version, busy), data, root, parts,
-// fresh(data) -> st, render(), send (setTriggerValue), inflight, queued, timer.
+// ---- Working ahead of the server ---------------------------------------------------------
+// `inst.tasks` holds the sample on screen first, then the next ones Python sent ahead. Enter
+// puts an accept into the outbox and shows the next sample at once; every send carries the
+// whole unacknowledged outbox (a trigger value Streamlit coalesces with a later one loses
+// nothing) and Python applies each entry once, in `seq` order, acknowledging with `data.acked`.
+// Edits go out as drafts too (debounced), so a reload or another page loses nothing.
+// `inst` holds: st (per-sample edit state), shared (data without tasks), data (shared + the task
+// on screen), tasks, outbox, seq, reset, waiting, root, parts, fresh(task) -> st, render(), send.
 
 const SAVE_TIMEOUT_MS = 15000;
-
-function advances(payload) {
-  return payload.type === "accept" || payload.type === "skip";
-}
+const DRAFT_DELAY_MS = 400;
+const MOVES = ["accept", "skip", "back", "forward"];
 
 function syncAttrs(inst) {
   const r = inst.root;
-  r.dataset.sampleId = String(inst.data.sample_id);
-  r.dataset.version = String(inst.st.version);
-  r.dataset.nonce = String(inst.st.nonce);
-  r.dataset.busy = String(inst.st.busy);
-  r.dataset.saving = String(!!(inst.inflight || inst.queued));
+  const task = inst.tasks[0];
+  r.dataset.sampleId = task ? String(task.sample_id) : "";
+  r.dataset.version = task ? String(inst.st.version) : "";
+  r.dataset.busy = String(!!inst.waiting);
+  r.dataset.saving = String(inst.outbox.some((e) => MOVES.includes(e.type)));
+  r.dataset.acked = String(inst.acked);
+  r.dataset.seq = String(inst.lastMove || 0);
+  r.dataset.ahead = String(Math.max(inst.tasks.length - 1, 0));
 }
 
-function showTask(inst, data) {
-  inst.data = data;
-  inst.st = inst.fresh(data);
+function showTask(inst, task, message, kind) {
+  inst.data = Object.assign({}, inst.shared, task, {
+    can_back: !!(inst.shared.can_back || inst.moved),
+    can_forward: !!(inst.tasks[1] && inst.tasks[1].in_history),
+  });
+  inst.st = inst.fresh(task);
   inst.render();
-  showMessage(inst.parts.msg, data.message, data.message_kind);
+  const note = task.draft ? "Your unsaved changes to this sample are restored." : "";
+  showMessage(inst.parts.msg, message || note, message ? kind : "info");
   syncAttrs(inst);
 }
 
-// Python sent data: an answer to the action in flight, or a first render.
+// Python sent data: the first render, an answer to the outbox, or a move it decided (reset).
 function receive(inst, data) {
-  if (inst.inflight && inst.inflight.nonce === data.nonce) return; // a run from before the action
-  const answered = !!inst.inflight;
-  if (answered) {
-    inst.inflight = null;
-    clearTimeout(inst.timer);
+  const { tasks, ...shared } = data;
+  inst.shared = shared;
+  acknowledge(inst, data.acked);
+  if (data.reset !== inst.reset) { // Python moved the labeller: a filter, a link, back, a refused save
+    inst.reset = data.reset;
+    inst.tasks = tasks.slice();
+    inst.moved = false;
+    inst.waiting = false;
+    if (inst.tasks.length) showTask(inst, inst.tasks[0], data.message, data.message_kind);
+  } else if (inst.waiting) { // no sample was left ahead: Python's answer brings the next one
+    if (inst.acked >= inst.lastMove) {
+      inst.waiting = false;
+      inst.tasks = tasks.slice();
+      if (inst.tasks.length) showTask(inst, inst.tasks[0]);
+    }
+  } else if (inst.tasks.length) {
+    mergeAhead(inst, tasks);
+    inst.data = Object.assign({}, inst.data, shared, {
+      can_back: !!(shared.can_back || inst.moved),
+      can_forward: !!(inst.tasks[1] && inst.tasks[1].in_history),
+    });
+    inst.render(); // labels may have changed; the edits on screen stay
   }
-  if (inst.st && inst.st.nonce === data.nonce) {
-    inst.data = data; // the sample already on screen (shown ahead): keep the edits made meanwhile
-    inst.render();
-  } else {
-    showTask(inst, data);
-  }
-  releaseFocus();
-  if (answered) sendQueued(inst, data);
+  releaseFocus(inst.root);
   syncAttrs(inst);
 }
 
-function sendQueued(inst, data) {
-  const queued = inst.queued;
-  inst.queued = null;
-  if (!queued || queued.nonce !== data.nonce) return; // Python shows another sample: dropped with it
-  transmit(inst, queued);
-  if (advances(queued) && data.next) showTask(inst, data.next);
-}
-
-function dispatch(inst, payload) {
-  if (inst.st.busy) return;
-  if (inst.inflight) inst.queued = payload;
-  else transmit(inst, payload);
-  if (!inst.queued && advances(payload) && inst.data.next) {
-    showTask(inst, inst.data.next);
+// Keep the sample on screen (with its edits) and take Python's fresher list of the ones after it.
+function mergeAhead(inst, tasks) {
+  const ids = tasks.map((t) => t.sample_id);
+  const here = ids.indexOf(inst.tasks[0].sample_id);
+  if (here >= 0) {
+    inst.tasks = [inst.tasks[0], ...tasks.slice(here + 1)];
     return;
   }
-  inst.st.busy = true;
-  const word = payload.type === "accept" ? "Saving…" : payload.type === "skip" ? "Skipping…" : "Loading…";
+  const last = ids.indexOf(inst.tasks[inst.tasks.length - 1].sample_id);
+  if (last >= 0) inst.tasks.push(...tasks.slice(last + 1)); // Python is behind: extend the list
+}
+
+function acknowledge(inst, acked) {
+  acked = Number(acked) || 0;
+  if (acked > inst.acked) inst.acked = acked;
+  if (inst.seq < inst.acked) inst.seq = inst.acked; // a new labeller instance in the same session
+  inst.outbox = inst.outbox.filter((e) => e.seq > inst.acked);
+  if (!inst.outbox.length) {
+    clearTimeout(inst.timer);
+    inst.timer = null;
+  }
+}
+
+function enqueue(inst, entry) {
+  entry.seq = ++inst.seq;
+  entry.project_id = inst.shared.project_id;
+  inst.outbox.push(entry);
+  if (MOVES.includes(entry.type)) inst.lastMove = entry.seq;
+  return entry;
+}
+
+function flush(inst) {
+  clearTimeout(inst.draftTimer);
+  inst.draftTimer = null;
+  if (!inst.outbox.length) return;
+  inst.sends = (inst.sends || 0) + 1;
+  inst.send("sync", { entries: inst.outbox.slice(), send: inst.sends });
+  if (!inst.timer) {
+    inst.timer = setTimeout(() => {
+      inst.timer = null;
+      if (!inst.outbox.length) return;
+      showMessage(inst.parts.msg,
+        "The server has not answered for 15 s: check that Tagtune is still running. Nothing is lost: " +
+        "your changes are kept here and sent again with your next key press.", "error");
+    }, SAVE_TIMEOUT_MS);
+  }
+  syncAttrs(inst);
+}
+
+// An edit on the sample on screen: keep it as a draft on the server (the latest one only).
+function noteEdit(inst, edits) {
+  const id = inst.data.sample_id;
+  inst.outbox = inst.outbox.filter((e) => !(e.type === "draft" && e.sample_id === id)); // superseded
+  enqueue(inst, Object.assign({ type: "draft", sample_id: id, version: inst.st.version }, edits));
+  clearTimeout(inst.draftTimer);
+  inst.draftTimer = setTimeout(() => flush(inst), DRAFT_DELAY_MS);
+}
+
+// Accept, skip, back or forward from the sample on screen. Accept and skip move on at once to
+// the next sample sent ahead; back waits for Python (it knows the sample before).
+function move(inst, type, edits) {
+  const task = inst.tasks[0];
+  if (!task || inst.waiting) return;
+  const next = inst.tasks[1] || null;
+  const local = type === "accept" || type === "skip" || (type === "forward" && next);
+  if (type === "accept" || type === "skip") {
+    inst.outbox = inst.outbox.filter((e) => !(e.type === "draft" && e.sample_id === task.sample_id));
+  }
+  enqueue(inst, Object.assign({
+    type, sample_id: task.sample_id, version: inst.st.version,
+    seconds: (performance.now() - inst.st.shownAt) / 1000, next: local && next ? next.sample_id : null,
+  }, edits || {}));
+  flush(inst);
+  if (local && next) {
+    inst.tasks.shift();
+    inst.moved = true;
+    showTask(inst, inst.tasks[0]);
+    return;
+  }
+  if (local) inst.tasks.shift();
+  inst.waiting = true;
+  const word = type === "accept" ? "Saving…" : type === "skip" ? "Skipping…" : "Loading…";
   showMessage(inst.parts.msg, word, "info");
   syncAttrs(inst);
 }
 
-function transmit(inst, payload) {
-  inst.inflight = payload;
-  inst.send("action", payload);
-  clearTimeout(inst.timer);
-  inst.timer = setTimeout(() => {
-    inst.inflight = null;
-    inst.queued = null;
-    inst.st.busy = false;
-    showMessage(inst.parts.msg,
-      "The server has not answered for 15 s: check that Tagtune is still running. The last change may " +
-      "not be saved; go back to it and press Enter again.", "error");
-    syncAttrs(inst);
-  }, SAVE_TIMEOUT_MS);
-}
-
 // One labeller instance per mounted element, kept across Streamlit re-renders so local edits
-// survive; `setup(inst)` runs on every render before the new data is received.
+// and the outbox survive; `setup(inst)` runs on every render before the new data is received.
 const INSTANCES = new WeakMap();
 
 function mountLabeller(component, testid, freshState, render, wire, setup) {
@@ -176,17 +275,34 @@ function mountLabeller(component, testid, freshState, render, wire, setup) {
   if (!inst) {
     const parts = {};
     for (const name of ["head", "badge", "text", "legend", "msg", "bar"]) parts[name] = root.querySelector(`.${name}`);
-    inst = { st: null, data: null, root, parts, inflight: null, queued: null, timer: null, fresh: freshState };
+    inst = {
+      st: null, data: null, shared: {}, tasks: [], outbox: [], seq: 0, acked: 0, lastMove: 0, reset: null,
+      waiting: false, moved: false, root, parts, timer: null, draftTimer: null, fresh: freshState,
+    };
     inst.render = () => render(inst, parts);
     INSTANCES.set(parentElement, inst);
-    inst.unwire = wire(inst, root, parts);
+    const unwire = wire(inst, root, parts);
+    const leaving = () => { if (inst.outbox.length) flush(inst); }; // best effort: the tab is closing
+    window.addEventListener("pagehide", leaving);
+    inst.unwire = () => { unwire(); window.removeEventListener("pagehide", leaving); };
+    root.tabIndex = -1; // focusable, so a click on it takes the focus from a dropdown
   }
   inst.send = setTriggerValue;
   if (setup) setup(inst, data);
   receive(inst, data);
   return () => {
+    if (inst.outbox.length) flush(inst); // leaving the page: what is pending goes now
     clearTimeout(inst.timer);
+    clearTimeout(inst.draftTimer);
     inst.unwire();
     INSTANCES.delete(parentElement);
   };
+}
+
+// A press inside the labeller takes the focus from whatever had it (a closed dropdown).
+function takeFocus(inst) {
+  releaseFocus(inst.root);
+  if (document.activeElement !== inst.root && !inst.root.contains(document.activeElement)) {
+    inst.root.focus({ preventScroll: true });
+  }
 }

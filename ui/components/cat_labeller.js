@@ -1,12 +1,17 @@
 // Classification labeller: one key per label. Multi-label keys toggle and Enter accepts;
-// single-label keys pick the label and accept at once. s skips, Backspace goes back.
-// Python hears one "action" trigger per accept / skip / back / forward.
+// single-label keys pick the label and accept at once. s skips. Backspace undoes the last
+// toggle on this sample and, with none left, goes back (as in the NER labeller); ctrl+z only undoes.
+// Choices go to Python as drafts; accept / skip / back / forward through the outbox (_common.js).
 
-function freshState(data) {
+function freshState(task) {
   return {
-    nonce: data.nonce, version: data.version, selected: new Set(data.categories || []),
-    suggested: !!data.suggestion, busy: false, shownAt: performance.now(),
+    version: task.version, selected: new Set(task.categories || []), undo: [],
+    suggested: !!task.suggestion, shownAt: performance.now(),
   };
+}
+
+function chosen(inst) {
+  return inst.data.labels.map((l) => l.name).filter((n) => inst.st.selected.has(n));
 }
 
 export default function (component) {
@@ -33,7 +38,8 @@ function render(inst, parts) {
     parts.legend.append(chip);
   }
   actionBar(parts.bar, "cat", [
-    ["back", "Back", "⌫", !data.can_back],
+    ["back", "Back", "PgUp", !data.can_back],
+    ...(data.multilabel ? [["undo", "Undo", "⌫", !st.undo.length]] : []),
     ["skip", "Skip", "s"],
     ["accept", "Accept", "Enter"],
     ["forward", "Forward", "PgDn", !data.can_forward],
@@ -44,9 +50,11 @@ function choose(inst, parts, name) {
   const { st, data } = inst;
   st.suggested = false;
   if (data.multilabel) {
+    st.undo.push(new Set(st.selected));
     if (st.selected.has(name)) st.selected.delete(name);
     else st.selected.add(name);
     render(inst, parts);
+    noteEdit(inst, { categories: chosen(inst) });
     return;
   }
   st.selected = new Set([name]);
@@ -54,36 +62,46 @@ function choose(inst, parts, name) {
   send(inst, parts, "accept");
 }
 
+function restoreSelection(inst, parts, selected) {
+  inst.st.selected = selected;
+  render(inst, parts);
+  if (inst.data.multilabel) noteEdit(inst, { categories: chosen(inst) });
+}
+
+function undo(inst, parts) {
+  undoLast(inst, parts, (sel) => restoreSelection(inst, parts, sel));
+}
+
 function send(inst, parts, type) {
   const { st, data } = inst;
-  if (st.busy) return;
+  if (inst.waiting) return;
   if (type === "accept" && !data.multilabel && st.selected.size !== 1) {
     showMessage(parts.msg, "Pick the label first: press its key or click it.", "info");
     return;
   }
-  dispatch(inst, {
-    type, sample_id: data.sample_id, version: st.version, nonce: st.nonce,
-    categories: data.labels.map((l) => l.name).filter((n) => st.selected.has(n)),
-    seconds: (performance.now() - st.shownAt) / 1000,
-  });
+  move(inst, type, { categories: chosen(inst) });
 }
 
 function wire(inst, root, parts) {
   parts.legend.addEventListener("mousedown", (e) => e.preventDefault());
   parts.legend.addEventListener("click", (e) => {
     const chip = e.target.closest && e.target.closest(".chip");
-    if (chip && !inst.st.busy) choose(inst, parts, chip.dataset.label);
+    if (chip && !inst.waiting) choose(inst, parts, chip.dataset.label);
   });
   parts.bar.addEventListener("mousedown", (e) => e.preventDefault());
   parts.bar.addEventListener("click", (e) => {
     const btn = e.target.closest && e.target.closest("button");
-    if (btn && !btn.disabled) send(inst, parts, btn.dataset.act);
+    if (!btn || btn.disabled) return;
+    if (btn.dataset.act === "undo") undo(inst, parts);
+    else send(inst, parts, btn.dataset.act);
   });
+  root.addEventListener("mousedown", () => takeFocus(inst), true);
   const onKey = (e) => {
-    if (!root.isConnected || e.defaultPrevented || isTypingTarget(e) || e.isComposing) return;
+    if (!root.isConnected || e.defaultPrevented || isTypingTarget(e) || e.isComposing || !inst.st) return;
     if (handleKey(inst, parts, e)) {
       e.preventDefault();
       e.stopPropagation();
+      releaseFocus(root);
     }
   };
   window.addEventListener("keydown", onKey, true);
@@ -92,17 +110,24 @@ function wire(inst, root, parts) {
 
 function handleKey(inst, parts, e) {
   const { st, data } = inst;
-  if (e.ctrlKey || e.metaKey || e.altKey) return false;
-  if (st.busy) return ["Enter", "s", "S", "Backspace", "PageDown", "PageUp"].includes(e.key);
+  const ctrl = e.ctrlKey || e.metaKey;
+  if (ctrl && (e.key === "z" || e.key === "Z") && !inst.waiting) { undo(inst, parts); return true; }
+  if (ctrl || e.altKey) return false;
+  if (inst.waiting) return ["Enter", "s", "S", "Backspace", "PageDown", "PageUp"].includes(e.key);
   switch (e.key) {
     case "Enter": send(inst, parts, "accept"); return true;
     case "s": case "S": send(inst, parts, "skip"); return true;
-    case "Backspace": case "PageUp": if (data.can_back) send(inst, parts, "back"); return true;
+    case "Backspace":
+      undoOrBack(inst, parts, (sel) => restoreSelection(inst, parts, sel), () => send(inst, parts, "back"));
+      return true;
+    case "PageUp": if (data.can_back) send(inst, parts, "back"); return true;
     case "PageDown": if (data.can_forward) send(inst, parts, "forward"); return true;
     case "Escape":
+      if (st.selected.size) st.undo.push(new Set(st.selected));
       st.selected = new Set();
       st.suggested = false;
       render(inst, parts);
+      if (data.multilabel) noteEdit(inst, { categories: [] });
       return true;
     default: break;
   }

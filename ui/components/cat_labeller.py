@@ -1,8 +1,8 @@
 """The classification labeller: a Streamlit v2 component (inline HTML/JS/CSS, no iframe).
 
-Python receives one ``action`` trigger per accept / skip / back / forward:
-``{"type", "sample_id", "version", "nonce", "categories": [...], "seconds"}``. Changing
-``nonce`` in the data resets the labeller to the state Python sends.
+Python receives one ``sync`` trigger carrying the labeller's outbox of numbered entries (drafts,
+accepts, skips, back, forward) with ``"categories": [...]`` (see ner_labeller and
+ui/label_view.py).
 """
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from ui.components import labeller_component
 _COMPONENT = labeller_component("cat")
 
 
-def cat_labeller(data: dict, *, key: str, on_action: Callable[[], None]) -> dict | None:
-    """Mount the labeller. ``data``: nonce, sample_id, version, text, categories, multilabel,
-    labels [{name, colour, hotkey}], suggestion, split, status, position, message,
-    message_kind, can_back, can_forward."""
-    return _COMPONENT(key=key, data=data, on_action_change=on_action).action
+def cat_labeller(data: dict, *, key: str, on_sync: Callable[[], None]) -> dict | None:
+    """Mount the labeller. ``data`` as for ner_labeller, with ``multilabel`` and each task's
+    ``categories``."""
+    return _COMPONENT(key=key, data=data, on_sync_change=on_sync).sync

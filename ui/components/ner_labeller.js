@@ -1,22 +1,27 @@
-// NER span labeller. Every edit stays in the browser; Python hears only accept / skip /
-// back / forward (one trigger each), so labelling a span costs no server round trip.
+// NER span labeller. Every edit happens in the browser and goes to Python as a draft in the
+// background (debounced); accept / skip / back / forward go through the outbox (_common.js), so
+// labelling never waits for a server round trip.
 // Spans live here as inclusive token ranges {a, b, label, suggested}; they go back to
 // Python as character offsets taken from the token offsets, so they always hold whole tokens.
 
-function freshState(data) {
-  const tokens = data.tokens || [];
+function freshState(task) {
+  const tokens = task.tokens || [];
   const spans = [];
-  for (const [start, end, label] of data.spans || []) {
+  for (const [start, end, label] of task.spans || []) {
     let a = -1, b = -1;
     tokens.forEach(([s, e], i) => {
       if (s < end && e > start) { if (a < 0) a = i; b = i; }
     });
-    if (a >= 0) spans.push({ a, b, label, suggested: !!data.suggestion });
+    if (a >= 0) spans.push({ a, b, label, suggested: !!task.suggestion });
   }
   return {
-    nonce: data.nonce, version: data.version, spans, undo: [], cursor: -1, anchor: null, drag: null,
-    busy: false, shownAt: performance.now(),
+    version: task.version, spans, undo: [], cursor: -1, anchor: null, drag: null, shownAt: performance.now(),
   };
+}
+
+function spanOffsets(inst) {
+  const tokens = inst.data.tokens;
+  return inst.st.spans.map((sp) => [tokens[sp.a][0], tokens[sp.b][1], sp.label]);
 }
 
 function selection(st) {
@@ -131,6 +136,7 @@ function edit(inst, parts, change) {
   change();
   renderText(inst, parts);
   renderHead(inst, parts);
+  noteEdit(inst, { spans: spanOffsets(inst) });
 }
 
 function applyLabel(inst, parts, name) {
@@ -169,17 +175,16 @@ function removeSpan(inst, parts, si) {
   showMessage(parts.msg, "", "");
 }
 
-function undo(inst, parts) {
-  const st = inst.st;
-  if (!st.undo.length) {
-    showMessage(parts.msg, "Nothing to undo on this sample.", "info");
-    return;
-  }
-  st.spans = st.undo.pop();
-  st.anchor = null;
+function restoreSpans(inst, parts, spans) {
+  inst.st.spans = spans;
+  inst.st.anchor = null;
   renderText(inst, parts);
   renderHead(inst, parts);
-  showMessage(parts.msg, "", "");
+  noteEdit(inst, { spans: spanOffsets(inst) });
+}
+
+function undo(inst, parts) {
+  undoLast(inst, parts, (spans) => restoreSpans(inst, parts, spans));
 }
 
 // delta moves by tokens; an absolute target (Home/End) wins over it.
@@ -199,13 +204,7 @@ function moveCursor(inst, parts, delta, extend, target) {
 }
 
 function send(inst, parts, type) {
-  const st = inst.st;
-  const d = inst.data;
-  dispatch(inst, {
-    type, sample_id: d.sample_id, version: st.version, nonce: st.nonce,
-    spans: st.spans.map((sp) => [d.tokens[sp.a][0], d.tokens[sp.b][1], sp.label]),
-    seconds: (performance.now() - st.shownAt) / 1000,
-  });
+  move(inst, type, { spans: spanOffsets(inst) });
 }
 
 function wire(inst, root, parts) {
@@ -213,9 +212,10 @@ function wire(inst, root, parts) {
     const tok = target.closest && target.closest(".tok");
     return tok ? Number(tok.dataset.index) : null;
   };
+  root.addEventListener("mousedown", () => takeFocus(inst), true);
   parts.text.addEventListener("mousedown", (e) => {
-    if (e.button !== 0 || inst.st.busy) return;
-    e.preventDefault(); // no native text selection: ours snaps to tokens
+    if (e.button !== 0 || inst.waiting) return;
+    e.preventDefault(); // no native text selection: ours snaps to tokens (the focus: takeFocus)
     const st = inst.st;
     const i = tokenIndex(e.target);
     const mark = e.target.closest && e.target.closest(".ent");
@@ -251,10 +251,11 @@ function wire(inst, root, parts) {
     if (!drag.moved && drag.span >= 0) removeSpan(inst, parts, drag.span);
   };
   const onKey = (e) => {
-    if (!root.isConnected || e.defaultPrevented || isTypingTarget(e) || e.isComposing) return;
+    if (!root.isConnected || e.defaultPrevented || isTypingTarget(e) || e.isComposing || !inst.st) return;
     if (handleKey(inst, parts, e)) {
       e.preventDefault();
       e.stopPropagation();
+      releaseFocus(root);
     }
   };
   window.addEventListener("mouseup", endDrag);
@@ -262,12 +263,12 @@ function wire(inst, root, parts) {
   parts.legend.addEventListener("mousedown", (e) => e.preventDefault());
   parts.legend.addEventListener("click", (e) => {
     const chip = e.target.closest && e.target.closest(".chip");
-    if (chip && !inst.st.busy) applyLabel(inst, parts, chip.dataset.label);
+    if (chip && !inst.waiting) applyLabel(inst, parts, chip.dataset.label);
   });
   parts.bar.addEventListener("mousedown", (e) => e.preventDefault());
   parts.bar.addEventListener("click", (e) => {
     const btn = e.target.closest && e.target.closest("button");
-    if (!btn || btn.disabled || inst.st.busy) return;
+    if (!btn || btn.disabled || inst.waiting) return;
     if (btn.dataset.act === "undo") undo(inst, parts);
     else send(inst, parts, btn.dataset.act);
   });
@@ -280,7 +281,7 @@ function wire(inst, root, parts) {
 // Returns true when the key was a labeller command.
 function handleKey(inst, parts, e) {
   const st = inst.st;
-  if (st.busy) return ["Enter", "s", "PageUp", "PageDown"].includes(e.key);
+  if (inst.waiting) return ["Enter", "s", "Backspace", "PageUp", "PageDown"].includes(e.key);
   const ctrl = e.ctrlKey || e.metaKey;
   if (ctrl && (e.key === "z" || e.key === "Z")) { undo(inst, parts); return true; }
   if (ctrl || e.altKey) return false;
@@ -294,7 +295,9 @@ function handleKey(inst, parts, e) {
       paintSelection(inst, parts);
       showMessage(parts.msg, "", "");
       return true;
-    case "Backspace": undo(inst, parts); return true;
+    case "Backspace":
+      undoOrBack(inst, parts, (spans) => restoreSpans(inst, parts, spans), () => send(inst, parts, "back"));
+      return true;
     case "Enter": send(inst, parts, "accept"); return true;
     case "PageUp": if (inst.data.can_back) send(inst, parts, "back"); return true;
     case "PageDown": if (inst.data.can_forward) send(inst, parts, "forward"); return true;

@@ -4,6 +4,8 @@ import streamlit as st
 from core.data.exporter import MEDIA_TYPES
 from ui import data_import
 from ui import data_view as view
+from ui import safe
+from ui.links import open_on_pick
 from ui.coverage_view import coverage_line
 from ui.state import require_project
 
@@ -34,13 +36,10 @@ with browse:
     if st.session_state.get("data_page", 1) > pages:  # the filter shrank the result: back to its last page
         st.session_state["data_page"] = pages
     rows = view.page_of_samples(project, split, status, search, st.session_state.get("data_page", 1) - 1)
-    st.dataframe(
-        rows, hide_index=True, width="stretch", key="data_samples",
-        column_config={
-            "text": st.column_config.TextColumn("Text", width="large"),
-            "label": st.column_config.LinkColumn("Label", display_text="Label it"),
-        },
-    )
+    st.caption("Pick a row to label that sample.")
+    open_on_pick(rows, "data_samples", "ui/pages/label.py", lambda row: {"project": project, "sample": row["id"]},
+                 hidden=("label",), width="stretch",
+                 column_config={"text": st.column_config.TextColumn("Text", width="large")})
     st.number_input(f"Page (of {pages:,}; {total:,} samples match)", 1, pages, key="data_page")
 
 with upload:
@@ -59,7 +58,7 @@ with splits:
             counts = view.assign(project, train, dev, test, int(seed), only)
             st.session_state["split_message"] = ("success", "Assigned " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         except ValueError as exc:
-            st.session_state["split_message"] = ("error", str(exc))
+            st.session_state["split_message"] = ("error", safe.md(exc))
         st.rerun()
     kind, text = st.session_state.pop("split_message", (None, None))
     if kind:

@@ -8,7 +8,9 @@ from core.evaluation import jobs as eval_jobs
 from core.evaluation.report import result
 from ui import eval_view as view
 from ui import loop_view
+from ui import safe
 from ui.run_live import ACTIVE, start_worker, watch_job
+from ui.splits import empty_reason, split_box
 from ui.state import require_project
 
 st.title("Evaluate")
@@ -20,24 +22,30 @@ with left:
 if run_id is None:
     st.info("No completed run in this project yet: train one on the Train page or run ICL.")
     st.stop()
-split = mid.selectbox("Split", ["test", "dev", "train"], key="eval_split")
+options, sizes = view.evaluable_splits(project, run_id)
+split = split_box(project, "evaluate", options, sizes, where=mid)
+empty = empty_reason(split, sizes)
 strict = right.toggle("Strict IOB2", key="eval_strict", help="seqeval strict mode: an I- tag after O is no entity")
-refresh = right.button("Re-evaluate", help="score again, ignoring the cached scores")
+refresh = right.button("Re-evaluate", help=empty or "score again, ignoring the cached scores", disabled=bool(empty))
 
-try:
-    state = eval_jobs.state(sessions(), run_id, split, refresh=refresh)
-except UserError as exc:
-    st.warning(str(exc))
-    st.stop()
-ev = state.result
-if ev is None:
-    if state.job_status in ACTIVE:
-        start_worker()
-    job = watch_job(state.job_id, f"Scoring run #{run_id} on {split}", key="evaluate")
-    if job["status"] not in ACTIVE and st.button("Try again", key="eval_retry", icon=":material/refresh:"):
-        with sessions().begin() as s:
-            eval_jobs.queue(s, run_id, split, refresh=True)
-        st.rerun()
+if empty:  # nothing to score: say why instead of queueing a job that would fail
+    st.info(empty)
+    ev = None
+else:
+    try:
+        state = eval_jobs.state(sessions(), run_id, split, refresh=refresh)
+    except UserError as exc:
+        st.warning(safe.md(exc))
+        st.stop()
+    ev = state.result
+    if ev is None:
+        if state.job_status in ACTIVE:
+            start_worker()
+        job = watch_job(state.job_id, f"Scoring run #{run_id} on {split}", key="evaluate")
+        if job["status"] not in ACTIVE and st.button("Try again", key="eval_retry", icon=":material/refresh:"):
+            with sessions().begin() as s:
+                eval_jobs.queue(s, run_id, split, refresh=True)
+            st.rerun()
 
 if ev is not None:
     res = result(ev, strict=strict)

@@ -1,9 +1,9 @@
 """Start page at `/`: what Tagtune does, each project at a glance, and where to go next."""
-from urllib.parse import quote
+import zlib
 
 import streamlit as st
 
-from ui import projects_view
+from ui import projects_view, safe
 
 st.title("Tagtune")
 st.caption(
@@ -16,14 +16,17 @@ if not rows:
     st.page_link("ui/pages/projects.py", label="Create a project", icon=":material/add:")
     st.stop()
 
+PAGES = [("data", "Data", ":material/table:"), ("label", "Label", ":material/edit:"),
+         ("train", "Train", ":material/model_training:"), ("runs", "Runs", ":material/monitoring:"),
+         ("evaluate", "Evaluate", ":material/fact_check:"), ("inspect", "Inspect", ":material/search:"),
+         ("icl", "In-context", ":material/chat:")]
+
 for row in rows:
-    q = quote(row["project"], safe="")
-    with st.container(border=True, key=f"home-project-{abs(hash(row['project']))}"):
-        st.subheader(row["project"])
+    with st.container(border=True, key=f"home-project-{zlib.crc32(row['project'].encode())}"):
+        st.subheader(safe.md(row["project"]), anchor=False)
         share = row["labelled"] / row["samples"] if row["samples"] else 0.0
         st.progress(share, text=f"{row['task']} · {row['labelled']:,} of {row['samples']:,} samples labelled")
-        st.markdown(
-            f"[Data](/data?project={q}) · [Label](/label?project={q}) · [Train](/train?project={q}) · "
-            f"[Runs](/runs?project={q}) · [Evaluate](/evaluate?project={q}) · [Inspect](/inspect?project={q}) · "
-            f"[In-context](/icl?project={q})"
-        )
+        # Page links stay in this tab (a Markdown link would open a new one).
+        for col, (page, title, icon) in zip(st.columns(len(PAGES)), PAGES):
+            with col:
+                st.page_link(f"ui/pages/{page}.py", label=title, icon=icon, query_params={"project": row["project"]})

@@ -6,7 +6,9 @@ from core.base.errors import UserError
 from core.interpret.inspection import attention_data, run_info, sample_view, walk_ids
 from core.base.store import sessions
 from ui import attention_view, inspect_view
-from ui.eval_view import KIND_NAMES, pick_run
+from ui.eval_view import KIND_NAMES, evaluable_splits, pick_run
+from ui.splits import empty_reason, split_box
+from ui import safe
 from ui.state import query_int, require_project
 
 st.title("Inspect")
@@ -20,23 +22,21 @@ S = sessions()
 kinds = [None, *KIND_NAMES]
 wanted_kind = st.query_params.get("kind")
 a, b = st.columns(2)
-splits = ["test", "dev", "train"]
-wanted_split = st.query_params.get("split")
-split = a.selectbox("Walk through split", splits, index=splits.index(wanted_split) if wanted_split in splits else 0,
-                    key="inspect_split")
+options, sizes = evaluable_splits(project, run_id)
+split = split_box(project, "inspect", options, sizes, label="Walk through split", where=a)
 kind = b.selectbox("Errors of kind", kinds, index=kinds.index(wanted_kind) if wanted_kind in kinds else 0,
                    format_func=lambda k: "any error (or all samples)" if k is None else KIND_NAMES[k], key="inspect_kind")
 ids = walk_ids(S, run_id, split, kind)
 sample_id = query_int("sample") or (ids[0] if ids else None)
 if sample_id is None:
-    st.info(f"No labelled samples in {split}.")
+    st.info(empty_reason(split, sizes) or f"No labelled samples in {split}.")
     st.stop()
 inspect_view.navigation(ids, sample_id)
 
 try:
     view = sample_view(S, run_id, sample_id)
 except (UserError, LookupError) as exc:
-    st.warning(str(exc))
+    st.warning(safe.md(exc))
     st.stop()
 st.caption(f"Sample {view.sample_id} · split {view.split} · run {run_id} ({view.run_kind})")
 inspect_view.gold_vs_predicted(view)

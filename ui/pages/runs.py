@@ -7,9 +7,11 @@ from core.runs.jobs import QUICK, kinds_in
 from core.runs.summary import project_runs
 from ui import runs_view as view
 from ui.run_live import ACTIVE
+from ui.worker_status import worker_status
 from ui.state import query_int, require_project
 
 st.title("Runs")
+worker_status()
 project = require_project()
 JOB_KINDS = set(kinds_in(QUICK))  # scoring, rankings, previews, exports: listed apart
 

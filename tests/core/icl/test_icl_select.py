@@ -60,3 +60,34 @@ def test_balanced_takes_labels_in_turn(home):
     assert labels == ["person", "person", "product", "product"]
     random_pick = Selector(IclConfig(task="ner", shots=3, selection="random", seed=1), pool)
     assert random_pick.demos(ex(100, "x")) == random_pick.demos(ex(101, "y"))  # one fixed set per run
+
+
+def test_one_prompt_never_shows_the_same_text_twice(home):
+    """Duplicated texts (retweets, re-imports) under different ids: kNN would pick both copies,
+    and a copy of the query itself, as its nearest neighbours."""
+    query = ex(50, "The goalkeeper saved a penalty and the team won the cup.")
+    pool = [*POOL,
+            ex(7, "The striker scored twice in the final minutes of the match.", ["pos"]),  # copy of 3
+            ex(8, "the  striker scored twice in the final minutes of the match.", ["pos"]),  # case, spaces
+            ex(9, "The goalkeeper saved a penalty and the team won the cup.", ["pos"])]  # copy of the query
+    for selection in ("knn", "random", "balanced"):
+        selector = Selector(IclConfig(shots=4, selection=selection, seed=3), pool, project_id=7)
+        demos = selector.demos(query)
+        texts = [" ".join(d.text.lower().split()) for d in demos]
+        assert len(demos) == 4, selection
+        assert len(set(texts)) == 4, (selection, texts)
+        assert query.text.lower() not in texts, selection
+    knn = Selector(IclConfig(shots=2, selection="knn"), pool, project_id=7).demos(query)
+    assert knn[-1].id in (3, 7, 8) and knn[0].id not in (3, 7, 8)  # one copy of the striker, then the next
+
+
+def test_the_packaged_minilm_loads_through_sentence_transformers_offline(home):
+    from core.base.settings import default_encoder
+    from core.icl.select import _encoder, embed
+
+    model = _encoder(default_encoder())
+    assert [type(m).__name__ for m in model] == ["Transformer", "Pooling", "Normalize"]
+    assert _encoder(default_encoder()) is model  # kept for the process
+    vectors = embed(["Going to Paris with Anna", "hello"])
+    assert vectors.shape == (2, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)

@@ -79,3 +79,22 @@ def test_predict_refuses_runs_without_a_model(S, capsys):
         run_id = run.id
     assert cli.main(["predict", str(run_id), "--text", "hi"]) == 1
     assert f"run {run_id} is a 'icl' run with no model checkpoint" in capsys.readouterr().err
+
+
+def test_results_come_back_in_input_order_whatever_the_batching_and_progress_counts_texts(ner_run):
+    lm = predict.load(out_checkpoint(ner_run), "ner")
+    texts = [f"{name} flew to {place} on Monday" + " ." * (i % 5)
+             for i, (name, place) in enumerate(zip(tm.NAMES * 3, tm.PLACES[::-1] * 3))] + [""]
+    items = [(t, word_offsets(t)) for t in texts]
+    calls = []
+    batched = predict.predict_texts(lm, items, max_tokens=40, on_progress=lambda done, total: calls.append((done, total)))
+    alone = [predict.predict_texts(lm, [item])[0] for item in items]
+    assert [p.tags for p in batched] == [p.tags for p in alone]
+    assert [p.text for p in batched] == texts and batched[-1].tags == []
+    assert calls[0] == (1, len(texts)) and calls[-1] == (len(texts), len(texts))  # the empty text is done at once
+    assert len(calls) > 3 and all(a[0] <= b[0] for a, b in zip(calls, calls[1:]))
+    # The model is left as it was found (training calls this on the model it trains).
+    lm.model.train()
+    predict.predict_texts(lm, items[:2])
+    assert lm.model.training
+    lm.model.eval()

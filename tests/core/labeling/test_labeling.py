@@ -101,7 +101,8 @@ def test_spans_that_cover_no_word_or_overlap_are_rejected(S):
     with S.begin() as s:
         with pytest.raises(ValueError, match="covers no word token"):
             labeling.accept(s, ids[0], 1, spans=[(3, 5, "PER")])
-        with pytest.raises(ValueError, match="spans overlap"):
+        # The words, not character offsets: a person reads the message.
+        with pytest.raises(ValueError, match="spans overlap: PER 'Ann' and LOC 'Ann  met'; NER spans"):
             labeling.accept(s, ids[0], 1, spans=[(0, 3, "PER"), (1, 8, "LOC")])
 
 

@@ -74,7 +74,7 @@ def test_uncertainty_measures():
 
 def test_unknown_order_is_refused(S):
     pid = tm.ner_project(S)
-    with S.begin() as s, pytest.raises(ValueError, match="unknown queue order 'fifo': expected one of random"):
+    with S.begin() as s, pytest.raises(ValueError, match="unknown queue order 'fifo': expected one of import, random, least_confidence"):
         active.reorder_queue(s, project_repo.get_project_by_id(s, pid), "fifo")
 
 
@@ -89,3 +89,73 @@ def test_worker_dispatches_preannotate(S, tmp_path):
     with S.begin() as s:
         run = run_repo.get_run(s, pre)
         assert run.status == "completed" and run.metrics["samples"] == 2 and run.progress == 1.0
+
+
+def ent(text: str, words: str, label: str, score: float, after: int = 0) -> dict:
+    start = text.index(words, after)
+    return {"start": start, "end": start + len(words), "label": label, "text": words, "score": score}
+
+
+def test_a_b_b_split_is_one_span_and_distinct_neighbours_stay_apart():
+    from core.labeling.preannotate import merge_split_entities
+
+    text = "Flew from New York to Paris , London and Lagos Nigeria"
+    found = [ent(text, "New", "location", 0.9), ent(text, "York", "location", 0.7),  # B-LOC B-LOC
+             ent(text, "Paris", "location", 0.95), ent(text, "London", "location", 0.9),  # comma between
+             ent(text, "Lagos", "location", 0.8), ent(text, "Nigeria", "person", 0.6)]  # types differ
+    merged = merge_split_entities(text, found)
+    assert [(m["text"], m["label"]) for m in merged] == [
+        ("New York", "location"), ("Paris", "location"), ("London", "location"), ("Lagos", "location"),
+        ("Nigeria", "person")]
+    assert merged[0]["score"] == 0.7  # the joined span is as sure as its least sure part
+    three = merge_split_entities("in New  York City", [ent("in New  York City", w, "location", 0.9) for w in
+                                                       ("New", "York", "City")])
+    assert [m["text"] for m in three] == ["New  York City"]
+
+
+def test_spans_below_the_threshold_are_not_suggested():
+    from core.labeling.preannotate import DEFAULT_MIN_CONFIDENCE, suggested_spans
+
+    text = "Apple pie with Anna"
+    found = [ent(text, "Apple", "person", 0.14), ent(text, "Anna", "person", 0.93)]
+    assert suggested_spans(text, found, DEFAULT_MIN_CONFIDENCE) == [(15, 19, "person", 0.93)]
+    assert len(suggested_spans(text, found, 0.0)) == 2
+
+
+def test_the_threshold_is_validated_with_the_bad_value():
+    from core.labeling.preannotate import PreannotateConfig
+
+    with pytest.raises(ValueError, match=r"min_confidence must be a probability in \[0, 1\), found 1.5"):
+        PreannotateConfig(1, "p", min_confidence=1.5)
+    assert PreannotateConfig(1, "p").min_confidence > 0
+
+
+def test_a_pass_with_a_threshold_stores_only_confident_spans(S, tmp_path, capsys):
+    pid, run_id = tm.trained_ner_run(S, tmp_path)
+    assert cli.main(["preannotate", str(run_id), "--min-confidence", "0"]) == 0
+    capsys.readouterr()
+    _, rows = unlabeled(S, pid)
+    assert cli.main(["preannotate", str(run_id), "--min-confidence", "0.999999"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    _, strict = unlabeled(S, pid)
+    stored = sum(len(r.spans) for r in strict)
+    assert stored == out["metrics"]["suggested_spans"] < sum(len(r.spans) for r in rows)
+
+
+def test_the_project_remembers_the_queue_order_and_says_what_it_follows(S, tmp_path, capsys):
+    pid, run_id = tm.trained_ner_run(S, tmp_path)
+    with S.begin() as s:
+        project = project_repo.get_project_by_id(s, pid)
+        assert (project.queue_order, active.describe_queue(s, project)) == (
+            "import", "The queue follows the import order (oldest first).")
+    assert cli.main(["preannotate", str(run_id), "--order", "margin", "--aggregate", "mean"]) == 0
+    pass_id = json.loads(capsys.readouterr().out)["run_id"]
+    with S.begin() as s:
+        project = project_repo.get_project_by_id(s, pid)
+        assert (project.queue_order, project.queue_aggregate) == ("margin", "mean")
+        assert active.describe_queue(s, project) == (
+            f"The queue follows the model's uncertainty: smallest margin averaged over words (pre-annotation run "
+            f"#{pass_id}); samples no pass has scored come last, oldest first.")
+        active.reorder_queue(s, project, "import")
+        queue = sample_repo.queue_ids(s, project, limit=100)
+        assert queue == sorted(queue) and project.queue_order == "import"  # oldest first again

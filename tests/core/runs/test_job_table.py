@@ -5,7 +5,6 @@ import os
 import zipfile
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from core.runs.jobs import JOBS, handler_for, lane_of
 from db import projects as project_repo
@@ -35,9 +34,8 @@ def test_every_kind_has_a_handler_and_the_database_takes_it(S):
         handler_for(kind)
         with S.begin() as s:
             run_repo.create_run(s, project_repo.get_project_by_id(s, pid), kind, {})
-    with pytest.raises(IntegrityError, match="ck_runs_kind|CHECK"):
-        with S.begin() as s:
-            run_repo.create_run(s, project_repo.get_project_by_id(s, pid), "no_such_kind", {})
+    # The dispatch table is the one list of kinds (no CHECK in the database): a run of a kind it
+    # does not know fails in the worker with the fix (tests/core/runs/test_jobs.py).
 
 
 @pytest.mark.parametrize("kind", PAGE_JOBS)

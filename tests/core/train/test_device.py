@@ -22,3 +22,13 @@ def test_threads_override_and_bounds(monkeypatch):
     assert training_threads() == 3
     monkeypatch.delenv("TAGTUNE_THREADS")
     assert 1 <= training_threads() <= cpu_threads()
+
+
+def test_inference_is_fp32_on_the_cpu_and_bf16_on_gpus_that_support_it():
+    from core.train.device import Device
+
+    cpu = Device("cpu", "cpu", True, 2)
+    assert not cpu.inference_bf16 and cpu.describe() == "cpu: cpu (fp32, 2 threads)"
+    assert cpu.describe(bf16=True) == "cpu: cpu (bf16, 2 threads)"
+    assert Device("cuda", "H100", True, 8).inference_bf16
+    assert not Device("cuda", "T4", False, 8).inference_bf16

@@ -57,16 +57,6 @@ def test_chinese_is_labelled_per_character(tok):
     assert tags == ["O", "O", "O", "B-LOC", "I-LOC", "O"]
 
 
-def test_truncated_words_are_predicted_outside(tok):
-    ex = example("one two three four five six seven eight nine ten")
-    starts = D.word_starts(tok, [ex], max_length=6)[0]  # [CLS] + 4 words + [SEP]
-    assert starts[:4] == [1, 2, 3, 4] and starts[4:] == [None] * 6
-    import numpy as np
-
-    row = np.array([0, 1, 2, 2, 2, 0])
-    assert D.tags_from_logits(row, starts, NER) == ["B-PER", "I-PER", "I-PER", "I-PER"] + ["O"] * 6
-
-
 def test_classification_targets_single_and_multilabel(tok):
     single = D.LabelScheme("classification", ("pos", "neg"))
     multi = D.LabelScheme("classification", ("a", "b", "c"), multilabel=True)

@@ -2,14 +2,16 @@
 import json
 
 import pytest
-from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
+import torch
+from transformers import AutoModelForTokenClassification, TrainerCallback, pipeline
 
-from core.evaluation.metrics import ner_scores
-from core.text.spans import spans_to_bio
+from core.inference import model as inference_model
+from core.inference.predict import predict_examples
+from core.inference.scoring import score_examples
 from core.train import data as D
 from core.train.callback import MemoryReporter
 from core.train.config import TrainConfig
-from core.train.trainer import predict_labels, train_examples
+from core.train.trainer import train_examples
 from tests.tiny_models import classification_examples, ner_examples
 
 
@@ -46,16 +48,20 @@ def test_lora_export_is_a_plain_model_with_the_adapter_kept(tiny_model, tmp_path
     assert not any("lora" in n for n, _ in plain.named_parameters())
 
 
-def test_dev_scores_are_in_example_order(tiny_model, tmp_path):
+@pytest.mark.parametrize("label_all_tokens", [False, True])
+def test_the_run_keeps_its_best_dev_weights_and_scores_them_per_word(tiny_model, tmp_path, label_all_tokens):
+    reporter = MemoryReporter()
     dev = ner_examples(12, "dev")
-    result = train_examples(quick(tiny_model, max_steps=6), ner_examples(24), dev, ["PER", "LOC"], "ner", tmp_path)
-    model = AutoModelForTokenClassification.from_pretrained(result.model_dir)
-    tok = AutoTokenizer.from_pretrained(result.model_dir)
-    scheme = D.LabelScheme("ner", ("PER", "LOC"))
-    one_by_one = [predict_labels(model, tok, [ex], scheme, 256)[0] for ex in dev]
-    gold = [spans_to_bio(ex.tokens, ex.spans) for ex in dev]
-    assert predict_labels(model, tok, dev, scheme, 256) == one_by_one
-    assert result.metrics["f1"] == pytest.approx(ner_scores(gold, one_by_one)["f1"])
+    result = train_examples(quick(tiny_model, max_steps=6, label_all_tokens=label_all_tokens, eval_steps=2),
+                            ner_examples(24), dev, ["PER", "LOC"], "ner", tmp_path, callback=reporter)
+    curve = [(step, value) for step, _, name, value in reporter.points if name == "dev_f1"]
+    assert [step for step, _ in curve] == [2, 4, 6]
+    # The exported weights are the best evaluation's: the run's score is the top of its curve.
+    assert result.metrics["f1"] == max(value for _, value in curve)
+    # ...and it is the inference path's per-word score of the exported model, to the last bit.
+    lm = inference_model.load(result.model_dir, "ner", 256)
+    assert score_examples(lm, dev)["f1"] == result.metrics["f1"]
+    assert [len(p.tags) for p in predict_examples(lm, dev)] == [len(ex.tokens) for ex in dev]
 
 
 @pytest.mark.parametrize("multilabel", [False, True])
@@ -95,7 +101,7 @@ def test_training_batches_hold_samples_of_similar_length(tiny_model, tmp_path):
     from core.train.model import load_model, load_tokenizer
     from core.train.trainer import TagtuneTrainer, collator
 
-    config = quick(tiny_model, batch_size=4)
+    config = quick(tiny_model, batch_size=4).resolved(40, 10 * 40)
     scheme = D.LabelScheme("ner", ("PER", "LOC"))
     tokenizer = load_tokenizer(config)
     features = D.encode(ner_examples(40), tokenizer, scheme, config.max_length)
@@ -117,7 +123,7 @@ def test_ner_training_loss_weighs_every_labelled_token_alike(tiny_model, tmp_pat
     from core.train.model import load_model, load_tokenizer
     from core.train.trainer import TagtuneTrainer, collator, labelled_tokens_per_batch
 
-    config = quick(tiny_model, batch_size=4)
+    config = quick(tiny_model, batch_size=4).resolved(10, 10 * 10)
     scheme = D.LabelScheme("ner", ("PER", "LOC"))
     tokenizer = load_tokenizer(config)
     features = D.encode(ner_examples(10), tokenizer, scheme, config.max_length)
@@ -127,7 +133,7 @@ def test_ner_training_loss_weighs_every_labelled_token_alike(tiny_model, tmp_pat
     trainer = TagtuneTrainer(model=model, args=training_arguments(config, tmp_path, None, Device("cpu", "cpu", False, 1)),
                              train_dataset=features, data_collator=collator("ner", tokenizer))
     trainer.weigh_tokens_alike(features)
-    assert trainer.tokens_per_step == pytest.approx(labelled / 3) and trainer.loss_is_scaled_for_ga
+    assert trainer.tokens_per_step == pytest.approx(labelled / 3)
     accumulating = TagtuneTrainer(model=model, args=training_arguments(config.replace(grad_accum=2), tmp_path, None,
                                                                        Device("cpu", "cpu", False, 1)),
                                   train_dataset=features, data_collator=collator("ner", tokenizer))
@@ -148,3 +154,79 @@ def test_ner_training_loss_weighs_every_labelled_token_alike(tiny_model, tmp_pat
         model.eval()
         assert trainer.compute_loss(model, dict(batch)).item() == pytest.approx(
             ce.item() / int((batch["labels"] != D.IGNORE).sum()), rel=1e-4)  # evaluation: the model's mean
+
+
+class GradientsBeforeTheStep(TrainerCallback):
+    """The gradient the optimiser is about to apply, per parameter name."""
+
+    def __init__(self):
+        self.grads = {}
+
+    def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
+        self.grads = {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None}
+
+
+def first_step_gradient(tiny_model, tmp_path, task, examples, labels, batch_size, grad_accum):
+    from transformers import set_seed
+
+    from core.train.device import Device
+    from core.train.model import load_model, load_tokenizer
+    from core.train.trainer import build_trainer
+
+    config = quick(tiny_model, max_steps=1, batch_size=batch_size, grad_accum=grad_accum, dropout=0.0,
+                   warmup_ratio=0.0).resolved(len(examples), sum(len(ex.tokens) for ex in examples))
+    scheme = D.LabelScheme(task, tuple(labels))
+    tokenizer = load_tokenizer(config)
+    features = D.encode(examples, tokenizer, scheme, config.max_length)
+    set_seed(0)  # the same fresh head in both runs
+    model = load_model(config, task, scheme.id2label)
+    capture = GradientsBeforeTheStep()
+    trainer = build_trainer(config, model, tokenizer, task, features, tmp_path / f"ga{grad_accum}",
+                            Device("cpu", "cpu", False, 1), callbacks=[capture])
+    trainer.args.max_grad_norm = 1e9  # clipping would bring both to the same norm and hide a wrong scale
+    trainer.train()
+    return capture.grads
+
+
+@pytest.mark.parametrize("task", ["ner", "classification"])
+def test_two_micro_batches_with_grad_accum_2_give_the_gradient_of_one_step_on_their_union(tiny_model, tmp_path,
+                                                                                            task):
+    examples, labels = (ner_examples(8), ["PER", "LOC"]) if task == "ner" else \
+        (classification_examples(8), ["positive", "negative"])
+    accumulated = first_step_gradient(tiny_model, tmp_path, task, examples, labels, batch_size=4, grad_accum=2)
+    union = first_step_gradient(tiny_model, tmp_path, task, examples, labels, batch_size=8, grad_accum=1)
+    assert accumulated.keys() == union.keys() and len(union) > 10
+    for name, grad in union.items():
+        assert grad.abs().sum() > 0 or accumulated[name].abs().sum() == 0
+        torch.testing.assert_close(accumulated[name], grad, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_balanced_class_weights_are_inverse_frequencies():
+    from core.train.trainer import balanced_weights
+
+    # 6 of class 0, 2 of class 1, none of class 2: n / (K x count), and 1 for an absent class.
+    weights = balanced_weights([{"labels": 0}] * 6 + [{"labels": 1}] * 2, 3)
+    torch.testing.assert_close(weights, torch.tensor([8 / 18, 8 / 6, 1.0]))
+    multi = balanced_weights([{"labels": [1.0, 0.0]}, {"labels": [1.0, 1.0]}, {"labels": [0.0, 0.0]}], 2)
+    torch.testing.assert_close(multi, torch.tensor([0.5, 2.0]))  # negatives / positives per label
+
+
+def test_the_head_learns_head_lr_factor_times_faster_than_the_encoder(tiny_model, tmp_path):
+    from core.train.device import Device
+    from core.train.model import load_model, load_tokenizer
+    from core.train.trainer import build_trainer
+
+    config = quick(tiny_model, learning_rate=1e-4, head_lr_factor=10.0).resolved(8, 80)
+    scheme = D.LabelScheme("ner", ("PER", "LOC"))
+    tokenizer = load_tokenizer(config)
+    model = load_model(config, "ner", scheme.id2label)
+    features = D.encode(ner_examples(8), tokenizer, scheme, config.max_length)
+    optimizer = build_trainer(config, model, tokenizer, "ner", features, tmp_path, Device("cpu", "cpu", False, 1)
+                              ).create_optimizer()
+    rate = {id(p): g["lr"] for g in optimizer.param_groups for p in g["params"]}
+    decay = {id(p): g["weight_decay"] for g in optimizer.param_groups for p in g["params"]}
+    named = dict(model.named_parameters())
+    assert rate[id(named["classifier.weight"])] == pytest.approx(1e-3)
+    assert rate[id(named["bert.encoder.layer.0.attention.self.query.weight"])] == pytest.approx(1e-4)
+    assert decay[id(named["classifier.bias"])] == 0.0 and decay[id(named["classifier.weight"])] == 0.01
+    assert len(rate) == sum(1 for p in model.parameters() if p.requires_grad)

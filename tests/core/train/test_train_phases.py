@@ -1,5 +1,6 @@
 """Training reports its phases with their own progress: training, evaluating k/n (one bar per
-dev evaluation), saving, exporting and the final dev scoring, so a page's bar never sits still."""
+dev evaluation, counted in texts by the inference path), exporting, and for LoRA the dev scoring
+of the merged weights, so a page's bar never sits still."""
 from __future__ import annotations
 
 from core.train.callback import MemoryReporter, RunCallback
@@ -21,12 +22,23 @@ def test_phases_in_order_each_with_its_own_progress(tmp_path):
     train_examples(config(tiny), ner_examples(16), dev, ["PER", "LOC"], "ner", tmp_path / "out", callback=reporter)
     evaluations = [p for p in reporter.phases if p.startswith("evaluating")]
     assert evaluations == ["evaluating 1/2", "evaluating 2/2"]  # every 2 of 4 steps
-    assert reporter.phases[0] == "training" and reporter.phases[-2:] == ["exporting", "scoring dev"]
-    between = reporter.phases[reporter.phases.index("evaluating 1/2") + 1]
-    assert between in ("saving", "training")
+    # The kept weights' dev score is the evaluation's own: no second scoring after the export.
+    assert reporter.phases[0] == "training" and reporter.phases[-1] == "exporting"
+    assert "scoring dev" not in reporter.phases
+    assert reporter.phases[reporter.phases.index("evaluating 1/2") + 1] == "training"
     for name in evaluations:
         steps = reporter.phase_steps[name]
-        assert steps[-1][0] == steps[-1][1] and [d for d, _ in steps] == list(range(len(steps)))  # 0 first, then each batch
+        done = [d for d, _ in steps]
+        assert done[0] == 0 and steps[-1] == (len(dev), len(dev)) and done == sorted(done)  # texts done
+
+
+def test_lora_scores_its_merged_weights_as_a_phase_of_its_own(tmp_path):
+    tiny = make_tiny_model(tmp_path / "tiny")
+    reporter = MemoryReporter()
+    dev = ner_examples(12, "dev")
+    train_examples(config(tiny, strategy="lora"), ner_examples(16), dev, ["PER", "LOC"], "ner", tmp_path / "out",
+                   callback=reporter)
+    assert reporter.phases[-2:] == ["exporting", "scoring dev"]
     assert reporter.phase_steps["scoring dev"][-1] == (len(dev), len(dev))
 
 
@@ -67,8 +79,8 @@ def test_the_database_shows_the_final_scoring_moving_while_steps_are_all_done(S,
         run_id = run.id
     callback = Snapshots(S, run_id)
     dev = ner_examples(40, "dev")
-    train_examples(config(tiny, batch_size=8), ner_examples(16), dev, ["PER", "LOC"], "ner", tmp_path / "out",
-                   callback=callback)
+    train_examples(config(tiny, batch_size=8, strategy="lora"), ner_examples(16), dev, ["PER", "LOC"], "ner",
+                   tmp_path / "out", callback=callback)
     final = [(f, p) for phase, f, p in callback.seen if phase == "scoring dev"]
     assert final and final[-1][0] == 1.0
     assert all(p == 1.0 for _, p in final)  # every step done: the phase's own bar is what moves
