@@ -46,3 +46,16 @@ def shared_file(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not present (see ../shared/data/README.md)")
     return path
+
+
+def pytest_unconfigure(config) -> None:
+    """Whatever a failed or timed-out test left running (a run's process, a worker, a server, a
+    browser) must not keep the session from exiting: CI waits on this process, and
+    multiprocessing joins its children at exit."""
+    import psutil
+
+    for child in psutil.Process().children(recursive=True):
+        try:
+            child.kill()
+        except psutil.Error:
+            pass

@@ -69,7 +69,9 @@ def config_form(task: str, n_train: int, n_words: int,
     values["strategy"] = _widget(fields["strategy"], right, on_change=_refill_preset_fields)
     with st.container(key="preset_summary"):
         st.caption(describe(values["preset"], values["strategy"], n_train, n_words))
-    specific = [f for f in fields.values() if f.get("only_for") and _applies(f, task, values["strategy"])]
+    # Other basic choices (e.g. vocabulary extension) sit beside the strategy-specific ones.
+    specific = [f for f in fields.values() if f["group"] == "basic" and f["name"] not in values
+                and _applies(f, task, values["strategy"])]
     if specific:
         columns = st.columns(max(len(specific), BASIC_COLUMNS))
         for i, f in enumerate(specific):

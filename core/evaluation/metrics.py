@@ -6,7 +6,6 @@ single-label share one path.
 """
 from __future__ import annotations
 
-import numpy as np
 from seqeval.metrics import classification_report as seqeval_report
 from seqeval.metrics import f1_score as seqeval_f1
 from seqeval.metrics import precision_score as seqeval_precision

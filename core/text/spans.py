@@ -10,7 +10,6 @@ IOB1, IOE1/IOE2 and IO as well.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from seqeval.metrics.sequence_labeling import get_entities

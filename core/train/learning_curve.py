@@ -70,7 +70,6 @@ def subset_sizes(n: int, fractions: tuple[float, ...]) -> list[int]:
 def execute(run_id: int) -> None:
     """Worker handler (core.runs.jobs contract)."""
     from core.train import data as D
-    from core.train.callback import RunCallback
     from core.train.config import TrainConfig
     from core.train.trainer import train_examples
 

@@ -20,6 +20,7 @@ from core.train.trainer import train_examples
 from core.base.types import Example
 from core.runs.context import load_run_context
 from core.evaluation.coverage import coverage
+from db import projects as project_repo
 from db import runs as run_repo
 from db import samples as sample_repo
 

@@ -41,7 +41,9 @@ SETTLE_SECONDS = 15.0  # after the stale window: time for the lookers' next pass
 LOCK_WAIT_SECONDS = 20.0  # how long to wait for the victim to be inside a write transaction
 IMPORT_LINES = 8_000
 LABEL_TARGET = 40  # saves per labelling cell (when the app is not the one killed)
-EVAL_POOL = 600  # labelled test samples the evaluation job scores
+# Labelled test samples the evaluation job scores: enough that the one inference path (token
+# batches, inference mode) is still scoring several seconds after its first progress report.
+EVAL_POOL = 6000
 
 
 @dataclass

@@ -7,7 +7,7 @@ are 1-based physical lines of the file; ``line 0`` is a problem with the file as
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from core.text.spans import snap
