@@ -107,8 +107,12 @@ class TrainConfig:
     train_word_embeddings: bool = _f(True, "Update the word-embedding matrix; off saves its dense gradient and "
                                      "optimiser update (full and lora keep position embeddings and the rest).",
                                      group="advanced")
-    class_weights: str = _f("none", "Classification: weigh each category's loss by its inverse frequency "
-                            "(balanced) so rare categories are not drowned by the majority.", group="advanced",
+    # Balanced by default: labelled data is rarely balanced, and without weights a short run on
+    # skewed categories learns to predict the majority (quick preset on the drug reviews: macro
+    # F1 0.254, the majority baseline's, unweighted).
+    class_weights: str = _f("balanced", "Classification: balanced weighs each category's loss by its inverse "
+                            "frequency so rare categories are not drowned by the majority; none weighs every "
+                            "sample alike.", group="advanced",
                             choices=CLASS_WEIGHTS, task="classification")
     fgm_epsilon: float = _f(0.0, "FGM adversarial training: size of the embedding perturbation "
                             "(1.0 is typical); 0 = off. Costs a second forward/backward per step.",
