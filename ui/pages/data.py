@@ -75,4 +75,4 @@ with download:
     if ready:
         data, report, filename = ready
         st.caption(view.export_caption(report))
-        st.download_button(f"Download {filename}", data, filename, MEDIA_TYPES[report["format"]], key="export_download")
+        st.download_button(f"Download {safe.md(filename)}", data, filename, MEDIA_TYPES[report["format"]], key="export_download")

@@ -31,7 +31,7 @@ with st.expander("Create a project", expanded=not rows):
 if project is None:
     st.stop()
 
-with st.expander(f"Rename or delete {project}"):
+with st.expander(f"Rename or delete {safe.md(project)}"):
     view.rename_or_delete(project)
 
 project_id, task, labels = view.label_rows(project)
