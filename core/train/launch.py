@@ -50,8 +50,4 @@ def _model_name(model: str) -> str:
 
 def train_size(session, project_name: str) -> tuple[int, int]:
     """Labelled samples in the train split and their words: what a preset sizes its schedule by."""
-    project = project_repo.get_project(session, project_name)
-    samples = words = 0
-    for row in sample_repo.iter_labeled(session, project, splits=["train"]):
-        samples, words = samples + 1, words + len(row.tokens or ())
-    return samples, words
+    return sample_repo.split_size(session, project_repo.get_project(session, project_name), "train")

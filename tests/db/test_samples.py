@@ -113,3 +113,20 @@ def test_stats_counts_samples_statuses_and_human_annotations(S, project):
         stats = repo.stats(s, _project(s))
     assert (stats["samples"], stats["labeled"], stats["unlabeled"]) == (10, 5, 5)
     assert stats["labels"] == {"person": 5, "loc": 0}
+
+
+def test_split_size_counts_samples_and_words_as_loading_them_would(S):
+    with S.begin() as s:
+        p = project_repo.create_project(s, "sizes", "ner", ["person"])
+        repo.add_samples(s, p, [
+            repo.NewSample("Ann met Bo", [(0, 3), (4, 7), (8, 10)], split="train", status="labeled"),
+            repo.NewSample("Hi", [(0, 2)], split="train", status="labeled"),
+            repo.NewSample("Not yet labelled here", [(0, 3), (4, 7), (8, 16), (17, 21)], split="train"),
+            repo.NewSample("A dev one", [(0, 1), (2, 5), (6, 9)], split="dev", status="labeled"),
+        ])
+    with S.begin() as s:
+        p = project_repo.get_project(s, "sizes")
+        loaded = list(repo.iter_labeled(s, p, splits=["train"]))
+        assert repo.split_size(s, p, "train") == (len(loaded), sum(len(r.tokens) for r in loaded)) == (2, 4)
+        assert repo.split_size(s, p, "dev") == (1, 3)
+        assert repo.split_size(s, p, "test") == (0, 0)
