@@ -50,6 +50,19 @@ def test_every_strategy_trains_the_new_rows(tiny_model, tmp_path, strategy):
     assert any("vocabulary extended by 18 characters" in note for note in result.notes)
 
 
+def test_new_rows_train_when_the_word_embeddings_are_frozen(tiny_model, tmp_path):
+    """--no-train-word-embeddings freezes the matrix, but the rows an extension adds start
+    untrained: they must still learn, and only they move."""
+    config = TrainConfig(model=str(tiny_model), strategy="full", extend_vocabulary=True, train_word_embeddings=False,
+                         max_steps=4, batch_size=4, learning_rate=1e-2, weight_decay=0.1, seed=3, log_every=1)
+    result = train_examples(config, zh_examples(3), [], ZH_LABELS, "ner", tmp_path / "frozen-words")
+    start, trained = _initial_rows(tiny_model, seed=3), _rows(result.model_dir)
+    old = start.shape[0] - len(ZH_UNCOVERED)
+    moved = (trained - start).abs().amax(dim=1)  # (rows,)
+    assert (moved[old:] > 1e-4).all()
+    assert torch.equal(trained[:old], start[:old])
+
+
 @pytest.mark.parametrize("strategy", ["freeze", "bitfit"])
 def test_only_the_new_rows_count_as_trainable(tiny_model, strategy):
     from transformers import AutoModelForTokenClassification
