@@ -35,9 +35,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.labeling_latency import WORDS, percentile  # noqa: E402 - the server-side bench's sample words and p95
+
 PROJECT = "bench"
 LABELS = ["PER", "LOC", "ORG", "MISC"]
-WORDS = "Ada Lovelace wrote notes on the Analytical Engine in London while Babbage built it".split()
 PAGES = [  # sidebar link text, URL path, page title
     ("Home", "home", "Tagtune"), ("Projects", "projects", "Projects"), ("Data", "data", "Data"),
     ("Label", "label", "Label"), ("Train", "train", "Train"), ("Runs", "runs", "Runs"),
@@ -73,11 +74,6 @@ WATCH_JS = """root => {
   new MutationObserver(mark).observe(root, {attributes: true});
   mark();
 }"""
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 # ---- Setup -------------------------------------------------------------------------------
