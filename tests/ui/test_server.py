@@ -81,3 +81,14 @@ def test_repository_config_serves_loopback_only_quietly_with_the_upload_cap_the_
     assert config["client"]["toolbarMode"] == "minimal"
     stated = re.search(r"files up to (\d+) MB", (ROOT / "README.md").read_text())
     assert stated and int(stated.group(1)) == server["maxUploadSize"]
+
+
+def test_no_full_garbage_collection_after_every_script_run():
+    """Streamlit's default gc.collect(2) after each run held the GIL for 100-150 ms in a server
+    that has imported torch, delaying every rerun's messages (the labeller's save confirmation
+    went from 375 to 70 ms median without it; bench/ui_latency.py)."""
+    import streamlit.config as st_config
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+    assert "runner.postScriptGC" in st_config._config_options_template  # still an option Streamlit reads
