@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, defer
 
 from db.errors import NotFound
 from db.models import MetricPoint, Prediction, Project, Run, Worker, utcnow
@@ -35,15 +35,22 @@ def create_run(
     return run
 
 
-def get_run(session: Session, run_id: int) -> Run:
-    run = session.get(Run, run_id)
+def get_run(session: Session, run_id: int, *, metrics: bool = True) -> Run:
+    """The run. ``metrics=False`` leaves ``Run.metrics`` unread until it is used inside the session:
+    it holds the cached evaluations (megabytes of JSON on a large split, 20-70 ms to parse), which
+    a page that only needs the run's kind, status or checkpoint should not pay for."""
+    run = session.get(Run, run_id, options=[] if metrics else [defer(Run.metrics)])
     if run is None:
         raise NotFound(f"no run with id {run_id}; list runs with `cli.py runs PROJECT`")
     return run
 
 
-def list_runs(session: Session, project: Project | None = None, kinds: Iterable[str] | None = None) -> list[Run]:
+def list_runs(session: Session, project: Project | None = None, kinds: Iterable[str] | None = None, *,
+              metrics: bool = True) -> list[Run]:
+    """Runs, newest first; ``metrics=False`` as in ``get_run``."""
     query = select(Run).order_by(Run.id.desc())
+    if not metrics:
+        query = query.options(defer(Run.metrics))
     if project is not None:
         query = query.where(Run.project_id == project.id)
     if kinds is not None:

@@ -28,7 +28,7 @@ def runs_of(project_name: str, kinds=("finetune", "icl")) -> dict[int, str]:
         project = project_repo.get_project(s, project_name)
         return {
             r.id: f"#{r.id} · {r.kind} · {r.name or (r.config or {}).get('model', '')}"[:90]
-            for r in run_repo.list_runs(s, project, kinds=kinds)
+            for r in run_repo.list_runs(s, project, kinds=kinds, metrics=False)
             if r.status == "completed" and (r.kind == "icl" or r.checkpoint)
             and not (r.config or {}).get("suggest")  # LLM suggestions for unlabelled samples: nothing to score
         }
@@ -53,7 +53,7 @@ def evaluable_splits(project_name: str, run_id: int) -> tuple[list[str], dict[st
     fine-tuned run; only the split an ICL run predicted (its samples with a prediction)."""
     with sessions().begin() as s:
         project = project_repo.get_project(s, project_name)
-        run = run_repo.get_run(s, run_id)
+        run = run_repo.get_run(s, run_id, metrics=False)  # read below only for an ICL run
         sizes = {k: v["labeled"] for k, v in project_repo.split_counts(s, project).items()}
         if run.kind != "icl":
             return ["test", "dev", "train"], sizes

@@ -22,7 +22,7 @@ from ui.run_live import start_worker, watch_job
 
 def _is_finetune(run_id: int) -> bool:
     with sessions().begin() as s:
-        return run_repo.get_run(s, run_id).kind == "finetune"
+        return run_repo.get_run(s, run_id, metrics=False).kind == "finetune"
 
 
 def _recent(project: str, kind: str, limit: int = 5) -> list[dict]:

@@ -54,8 +54,9 @@ class SampleView:
 
 
 def run_info(S: sessionmaker[Session], run_id: int) -> tuple[object, str]:
+    """The run (detached, without its metrics) and its project's task."""
     with S.begin() as s:
-        run = run_repo.get_run(s, run_id)
+        run = run_repo.get_run(s, run_id, metrics=False)
         task = project_repo.get_project_by_id(s, run.project_id).task
         s.expunge(run)
         return run, task

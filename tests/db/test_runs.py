@@ -327,3 +327,23 @@ def test_running_ids_are_the_runs_a_worker_claimed(S, project_id):
         run_repo.finish(s, c, "completed")
         assert run_repo.running_ids(s, w1) == [a]
         assert run_repo.running_ids(s, w2) == [b]
+
+
+def test_metrics_false_leaves_the_cached_evaluations_unparsed_until_read(S, project_id):
+    """Pages that need a run's kind or checkpoint skip parsing Run.metrics (cached evaluations:
+    megabytes of JSON on a large split); reading it inside the session still gives it."""
+    from sqlalchemy import inspect
+
+    (run_id,) = queue(S, project_id, 1)
+    with S.begin() as s:
+        run_repo.set_metrics(s, run_id, {"f1": 0.5, "eval": {"test": {"n": 3}}})
+    with S.begin() as s:
+        run = run_repo.get_run(s, run_id, metrics=False)
+        assert "metrics" in inspect(run).unloaded and run.kind == "finetune"
+        assert run.metrics["eval"]["test"]["n"] == 3  # loaded on first use
+        listed = run_repo.list_runs(s, metrics=False)
+        assert [r.id for r in listed] == [run_id]
+    with S.begin() as s:
+        (listed,) = run_repo.list_runs(s, metrics=False)
+        assert "metrics" in inspect(listed).unloaded
+        assert listed.metrics["f1"] == 0.5
