@@ -56,3 +56,16 @@ def test_the_description_names_what_the_preset_will_do():
     assert f"learning rate {v['learning_rate']:.1e}" in text
     with pytest.raises(ValueError, match="preset is 'fast': expected one of quick, standard, best"):
         preset_values("fast", "full", 1, 1)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_a_few_hundred_long_texts_still_get_min_steps_optimiser_steps(name):
+    """600 drug reviews hold about one WNUT word budget: one epoch is 38 steps, after which the
+    quick preset's new head predicted only the majority class. Every preset takes min_steps."""
+    config = TrainConfig(preset=name).resolved(600, 52_179)
+    assert total_steps(config, 600) >= PRESETS[name].min_steps
+    # The floor never lengthens runs that already have the steps, nor passes the epoch range.
+    wnut = TrainConfig(preset=name).resolved(3394, WNUT_TRAIN_WORDS)
+    assert wnut.epochs == max(PRESETS[name].min_epochs, PRESETS[name].words / WNUT_TRAIN_WORDS)
+    tiny = TrainConfig(preset=name).resolved(8, 80)
+    assert tiny.epochs == PRESETS[name].max_epochs
