@@ -71,11 +71,11 @@ def preset_values(name: str, strategy: str, n_train: int, n_words: int, batch_si
     if n_words:
         epochs = min(preset.max_epochs, max(preset.min_epochs, preset.words / n_words))
         epochs = round(epochs, 1) if epochs < 10 else float(round(epochs))
-    if n_words and n_train:
-        per_epoch = math.ceil(n_train / batch_size)
-        if epochs * per_epoch < preset.min_steps:  # rounded up to a tenth: at least min_steps steps
-            epochs = min(preset.max_epochs, math.ceil(10 * preset.min_steps / per_epoch) / 10)
-    total_steps = max_steps or math.ceil(epochs * math.ceil(n_train / batch_size))
+    per_epoch = math.ceil(n_train / batch_size)
+    if n_words and per_epoch and epochs * per_epoch < preset.min_steps:
+        # rounded up to a tenth: at least min_steps steps
+        epochs = min(preset.max_epochs, math.ceil(10 * preset.min_steps / per_epoch) / 10)
+    total_steps = max_steps or math.ceil(epochs * per_epoch)
     # `evaluations` evaluations spread over the run (the trainer adds one at the last step);
     # 0 = once per epoch, while the total is not known.
     eval_steps = max(1, math.ceil(total_steps / preset.evaluations)) if total_steps else 0
