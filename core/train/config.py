@@ -102,6 +102,10 @@ class TrainConfig:
                         "computes bf16 natively (recent GPUs; CPUs with AVX512-BF16 or AMX), else fp32. Weights stay "
                         "fp32; dev scores are computed as evaluation computes them.", group="advanced",
                         choices=PRECISIONS)
+    layer_lr_decay: float = _f(1.0, "Layer-wise learning-rate decay: each encoder layer learns this many times "
+                               "the rate of the layer above it (the embeddings one step below the lowest layer), "
+                               "so general features in the bottom layers move least; 1 = every layer alike.",
+                               group="advanced", min=0.1, max=1.0)
     label_smoothing: float = _f(0.0, "Share of each target spread over the other labels (0 = off).",
                                 group="advanced", min=0.0, max=0.5)
     train_word_embeddings: bool = _f(True, "Update the word-embedding matrix; off saves its dense gradient and "
@@ -207,6 +211,7 @@ def _fix(name: str) -> str:
         "learning_rate": "typical values are 1e-5 to 1e-3 (0 picks the strategy's default)",
         "warmup_ratio": "it is a share of the steps, e.g. 0.1",
         "dropout": "e.g. 0.1",
+        "layer_lr_decay": "e.g. 0.8 gives the bottom of 6 layers a third of the top's rate; 1 turns it off",
         "replay_share": "it is a share, e.g. 0.2 replays a fifth of the earlier samples",
         "mention_swap": "it is a share, e.g. 0.3",
         "max_length": "BERT-style encoders take at most 512",

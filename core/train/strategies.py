@@ -125,6 +125,20 @@ def head_parameter_names(model: nn.Module) -> set[str]:
     return {name for name, p in model.named_parameters() if id(p) not in encoder}
 
 
+def layers_below_top(model: nn.Module) -> dict[str, int]:
+    """How many encoder layers lie above each encoder parameter (for layer-wise learning-rate
+    decay): 0 for the top layer, L - 1 for the bottom one, L for the embeddings; the head and
+    parameters above the layers (pooler, final norm) are missing, i.e. at the top's rate.
+    Found by identity through ``encoder_layers``, so it holds for any naming, also under peft."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    layers = encoder_layers(inner)
+    depth = {id(p): len(layers) - 1 - i for i, layer in enumerate(layers) for p in layer.parameters()}
+    embeddings = inner.get_input_embeddings()
+    below = getattr(inner.base_model, "embeddings", embeddings)
+    depth.update({id(p): len(layers) for p in [*below.parameters(), *embeddings.parameters()]})
+    return {name: depth[id(p)] for name, p in model.named_parameters() if id(p) in depth}
+
+
 def _bitfit(model: nn.Module) -> nn.Module:
     head = head_parameter_names(model)
     for name, p in model.named_parameters():

@@ -31,7 +31,7 @@ from core.train.config import TrainConfig, training_arguments, uses_bf16
 from core.train.device import Device, choose_device, peak_memory_mb, reset_peak_memory
 from core.train.model import load_model, load_tokenizer
 from core.train.sampler import ShuffledLengthBatches
-from core.train.strategies import TRAINABLE_ROWS, apply_strategy, count, head_parameter_names
+from core.train.strategies import TRAINABLE_ROWS, apply_strategy, count, head_parameter_names, layers_below_top
 from core.train.vocab import extend_for
 from core.text.coverage import WordCounts
 
@@ -75,6 +75,7 @@ class TagtuneTrainer(Trainer):
     fgm_epsilon: float = 0.0
     head_lr_factor: float = 1.0
     embedding_learning_rate: float = 0.0  # 0: the input word embeddings train at the encoder's rate
+    layer_lr_decay: float = 1.0  # each encoder layer's rate is this times the rate of the one above
     label_smoothing: float = 0.0
     class_weight: torch.Tensor | None = None  # (K,) single-label weights, or (K,) multilabel pos_weight
     # NER: labelled tokens in an average optimiser step (None: the model's own mean loss).
@@ -100,27 +101,33 @@ class TagtuneTrainer(Trainer):
         return ShuffledLengthBatches(lengths, self.args.train_batch_size, self.args.seed)
 
     def create_optimizer(self, model=None):
-        """AdamW over groups (encoder | head | word embeddings) x (weight decay | none); the head's
-        rate is ``head_lr_factor`` times the encoder's, the word embeddings' is
-        ``embedding_learning_rate`` when set (rows a vocabulary extension added start untrained).
-        The scheduler scales every group alike."""
+        """AdamW over groups (learning rate) x (weight decay | none). The head's rate is
+        ``head_lr_factor`` times the encoder's; the word embeddings' is ``embedding_learning_rate``
+        when set (rows a vocabulary extension added start untrained); with ``layer_lr_decay`` < 1
+        each encoder layer's is that times the one above's (Howard & Ruder 2018, as in ELECTRA's
+        fine-tuning). The scheduler scales every group alike."""
         if self.optimizer is None:
             model = self.model if model is None else model
             decay = set(self.get_decay_parameter_names(model))
             head = head_parameter_names(model)
             embedding = model.get_input_embeddings().weight
-            groups: dict[tuple[str, bool], list] = {}
-            for name, p in model.named_parameters():
-                if p.requires_grad:
-                    part = "head" if name in head else "embedding" if p is embedding else "encoder"
-                    groups.setdefault((part, name in decay), []).append(p)
             cls, kwargs = self.get_optimizer_cls_and_kwargs(self.args, model)
             lr = kwargs["lr"]
-            rates = {"encoder": lr, "head": lr * self.head_lr_factor,
-                     "embedding": self.embedding_learning_rate or lr}
+            depth = layers_below_top(model) if self.layer_lr_decay != 1.0 else {}
+            groups: dict[tuple[float, bool], list] = {}
+            for name, p in model.named_parameters():
+                if not p.requires_grad:
+                    continue
+                if name in head:
+                    rate = lr * self.head_lr_factor
+                elif p is embedding and self.embedding_learning_rate:
+                    rate = self.embedding_learning_rate
+                else:
+                    rate = lr * self.layer_lr_decay ** depth.get(name, 0)
+                groups.setdefault((rate, name in decay), []).append(p)
             self.optimizer = cls([
-                {"params": params, "lr": rates[part], "weight_decay": self.args.weight_decay if decays else 0.0}
-                for (part, decays), params in groups.items()], **kwargs)
+                {"params": params, "lr": rate, "weight_decay": self.args.weight_decay if decays else 0.0}
+                for (rate, decays), params in groups.items()], **kwargs)
         return self.optimizer
 
     def get_decay_parameter_names(self, model) -> list[str]:
@@ -214,6 +221,7 @@ def build_trainer(config: TrainConfig, model, tokenizer, task: str, train_featur
     trainer.fgm_epsilon = config.fgm_epsilon
     trainer.head_lr_factor = config.head_lr_factor
     trainer.embedding_learning_rate = config.embedding_learning_rate
+    trainer.layer_lr_decay = config.layer_lr_decay
     trainer.label_smoothing = config.label_smoothing
     trainer.dev_scorer = dev_scorer
     trainer.dev_scores = {}

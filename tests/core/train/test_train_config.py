@@ -45,6 +45,7 @@ def test_training_arguments_refuse_a_config_whose_preset_is_not_resolved(tmp_pat
         ({"model": "  "}, "model is empty: expected a Hugging Face model id or a local model folder"),
         ({"replay_share": 0.2}, "replay_share is 0.2 but continue_from is not set"),
         ({"fgm_epsilon": -1.0}, "fgm_epsilon is -1.0: expected a value from 0 to 100"),
+        ({"layer_lr_decay": 1.5}, "layer_lr_decay is 1.5: expected a value from 0.1 to 1; e.g. 0.8"),
     ],
 )
 def test_bad_values_are_named_with_the_fix(changes, message):

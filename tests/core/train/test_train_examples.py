@@ -230,3 +230,28 @@ def test_the_head_learns_head_lr_factor_times_faster_than_the_encoder(tiny_model
     assert rate[id(named["bert.encoder.layer.0.attention.self.query.weight"])] == pytest.approx(1e-4)
     assert decay[id(named["classifier.bias"])] == 0.0 and decay[id(named["classifier.weight"])] == 0.01
     assert len(rate) == sum(1 for p in model.parameters() if p.requires_grad)
+
+
+def test_layer_lr_decay_gives_each_layer_decay_times_the_rate_of_the_one_above(tiny_model, tmp_path):
+    from core.train.device import Device
+    from core.train.model import load_model, load_tokenizer
+    from core.train.trainer import build_trainer
+
+    config = quick(tiny_model, learning_rate=1e-4, head_lr_factor=10.0, layer_lr_decay=0.5).resolved(8, 80)
+    scheme = D.LabelScheme("ner", ("PER", "LOC"))
+    tokenizer = load_tokenizer(config)
+    model = load_model(config, "ner", scheme.id2label)
+    features = D.encode(ner_examples(8), tokenizer, scheme, config.max_length)
+    optimizer = build_trainer(config, model, tokenizer, "ner", features, tmp_path, Device("cpu", "cpu", False, 1)
+                              ).create_optimizer()
+    rate = {name: g["lr"] for g in optimizer.param_groups for p in g["params"]
+            for name, q in model.named_parameters() if q is p}
+    top = model.config.num_hidden_layers - 1
+    assert rate["classifier.weight"] == pytest.approx(1e-3)  # the head is not decayed
+    assert rate[f"bert.encoder.layer.{top}.output.dense.weight"] == pytest.approx(1e-4)
+    for layer in range(top):
+        assert rate[f"bert.encoder.layer.{layer}.attention.self.query.weight"] == pytest.approx(1e-4 * 0.5 ** (top - layer))
+    embeddings = 1e-4 * 0.5 ** (top + 1)
+    assert rate["bert.embeddings.word_embeddings.weight"] == pytest.approx(embeddings)
+    assert rate["bert.embeddings.LayerNorm.weight"] == pytest.approx(embeddings)
+    assert len(rate) == sum(1 for p in model.parameters() if p.requires_grad)
