@@ -214,19 +214,85 @@ def decode(data: bytes) -> Decoded:
                                        "check a few samples, or save the file as UTF-8 to be sure")
 
 
+# Single-byte code pages tried when charset-normalizer finds nothing (it often does on short or
+# tab-separated files), and the order among equally plausible readings: Western Windows first.
+_CODE_PAGES = ("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1257", "koi8_r", "cp1255", "cp1256")
+_WORD_JOINERS = set("'’‘ʼ·-")
+
+
 def _detect(data: bytes) -> tuple[str, str] | None:
+    """The most plausible non-UTF-8 reading of ``data``, or None.
+
+    charset-normalizer ranks the candidates; on short files it cannot tell single-byte code
+    pages apart (French "très" from Excel came out as Windows-1250 "trčs") or finds none (a
+    Russian CoNLL file in Windows-1251). Its equally ranked guesses and our list of common code
+    pages are ordered by ``_oddities`` (fewest first); ties go to its guesses, then to Western
+    Windows."""
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:1_000_000]).best()
-    if best is None or best.encoding in ("utf_8", "ascii"):
+    matches = list(from_bytes(data[:1_000_000]))
+    if matches and matches[0].encoding in ("utf_8", "ascii"):
         return None
-    try:
-        text = data.decode(best.encoding)
-    except (UnicodeDecodeError, LookupError):
-        return None
-    if "\x00" in text:  # still binary once decoded
-        return None
-    return text, best.encoding.replace("_", "-")
+    top = (matches[0].chaos, -matches[0].coherence) if matches else None
+    ranked = [m.encoding for m in matches if (m.chaos, -m.coherence) <= top] if matches else []
+    sample = data[:65536]
+    readings = []
+    for order, encoding in enumerate([*ranked, *(c for c in _CODE_PAGES if c not in ranked)]):
+        try:
+            text = sample.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        # ties: charset-normalizer's own guesses first (its language model saw the whole file)
+        priority = (encoding not in ranked, _CODE_PAGES.index(encoding) if encoding in _CODE_PAGES else order)
+        readings.append((_oddities(text), priority, encoding))
+    for _odd, _priority, encoding in sorted(readings):
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if "\x00" in text:  # still binary once decoded
+            return None
+        return text, _common_name(data, text, encoding).replace("_", "-")
+    return None
+
+
+def _common_name(data: bytes, text: str, encoding: str) -> str:
+    """The most common code page that reads ``data`` as ``text`` (charset-normalizer reports
+    German Windows-1252 as Windows-1250 when both read it alike; the warning should not)."""
+    for alias in _CODE_PAGES[:_CODE_PAGES.index(encoding)] if encoding in _CODE_PAGES else _CODE_PAGES:
+        try:
+            if data.decode(alias) == text:
+                return alias
+        except UnicodeDecodeError:
+            continue
+    return encoding
+
+
+def _oddities(text: str) -> int:
+    """What a wrong code page leaves in words: letters of two alphabets in one word ("Ďđčâĺň" is
+    Latin, Cyrillic read as Windows-1250 is not), a capital after a small letter next to a
+    non-ASCII one (KOI8-R read as Windows-1251 swaps case), symbols or digits between letters
+    ("Ã©", "³"), and Latin words without one ASCII letter."""
+    import unicodedata
+
+    odd = 0
+    for word in text.split():
+        if word.isascii():
+            continue
+        scripts = set()
+        for i, c in enumerate(word):
+            if c.isalpha():
+                scripts.add(unicodedata.name(c, "?").split(" ")[0])
+                if i and c.isupper() and word[i - 1].islower() and not (c.isascii() and word[i - 1].isascii()):
+                    odd += 1
+            elif ord(c) > 127 and c not in _WORD_JOINERS and 0 < i < len(word) - 1 \
+                    and word[i - 1].isalpha() and word[i + 1].isalpha() and not unicodedata.category(c).startswith("M"):
+                odd += 1
+        odd += len(scripts - {"LATIN"}) + ("LATIN" in scripts) - 1 if scripts else 0
+        letters = [c for c in word if c.isalpha()]
+        if scripts == {"LATIN"} and len(letters) >= 3 and not any(c.isascii() for c in letters):
+            odd += 1  # Latin words are rarely all accents ("été"); Cyrillic read as Latin always is
+    return odd
 
 
 def _utf8_errors(data: bytes) -> list[LineError]:

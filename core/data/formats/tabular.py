@@ -33,7 +33,7 @@ from typing import TextIO
 
 from core.data.formats.base import (
     FILE_LEVEL, Errors, LineError, ParseOptions, ParseResult, Record, Warnings, check_categories, check_split,
-    check_text, quote,
+    check_text, iter_lines, quote,
 )
 from core.text.tokenize import word_offsets
 
@@ -59,7 +59,36 @@ def restore(cell: str) -> str:
     return cell
 
 
+# Excel writes "CSV" with semicolons where the decimal mark is a comma (most of Europe), and
+# some tools use pipes; read as commas, such a file is one column and nothing imports.
+OTHER_CSV_DELIMITERS = (";", "|")
+
+
+def csv_delimiter(text: str) -> str:
+    """The header row's delimiter: a comma unless the header is one column with commas but
+    several with ``;`` or ``|`` (then the one giving the most columns). Only the header decides:
+    texts hold commas and semicolons alike, column names rarely do."""
+    first = next((line for _, line in iter_lines(text[:65536]) if line.strip()), "")
+
+    def width(delimiter: str) -> int:
+        try:
+            return len(next(csv.reader([first], delimiter=delimiter)))
+        except (csv.Error, StopIteration):
+            return 0
+
+    if width(",") > 1:
+        return ","
+    best = max(OTHER_CSV_DELIMITERS, key=width)
+    return best if width(best) > 1 else ","
+
+
 def parse_table(text: str, options: ParseOptions, delimiter: str) -> ParseResult:
+    if delimiter == "," and (found := csv_delimiter(text)) != ",":
+        result = parse_table(text, options, found)
+        why = " (as Excel writes CSV where the decimal mark is a comma)" if found == ";" else ""
+        result.warnings.insert(0, {"message": f"the CSV file separates its columns with {found!r}, not commas{why}: "
+                                              "read it that way; check the preview", "count": 1, "lines": [FILE_LEVEL]})
+        return result
     name = "TSV" if delimiter == "\t" else "CSV"
     # strict: a quote never closed is an error, not a field swallowing the rest of the file
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)

@@ -79,3 +79,18 @@ def test_format_from_extension_and_conll_sniffed_in_txt():
     assert detect_format("notes.txt", b"I like it. O\nsecond line\n") == "txt"
     with pytest.raises(UserError, match="pass --format"):
         detect_format("data.docx")
+
+
+def test_semicolon_and_pipe_csv_files_are_read_by_their_header_and_say_so():
+    # Excel in a decimal-comma locale, saved in Windows-1252: "é" is byte 0xE9
+    excel = parse(b'text;label\n"caf\xe9, tr\xe8s bon";pos\nbad; really;neg\n', "csv", CLS)
+    assert excel.errors[0].line == 3 and excel.errors[0].message.startswith("too many columns")
+    assert [(r.text, r.categories) for r in excel.records] == [("café, très bon", ["pos"])]
+    assert any("separates its columns with ';', not commas" in w["message"] for w in excel.warnings)
+    piped = parse(b"text|label\nok, fine; good|pos\n", "csv", CLS)
+    assert [(r.text, r.categories) for r in piped.records] == [("ok, fine; good", ["pos"])]
+    # a header with commas, or one column whatever its rows hold, stays comma-separated
+    for data in (b"text,label\na;b,pos\n", b"text\nhello; world\n"):
+        result = parse(data, "csv", CLS)
+        assert not any("separates its columns" in w["message"] for w in result.warnings)
+    assert parse(b"text\nhello; world\n", "csv", CLS).records[0].text == "hello; world"

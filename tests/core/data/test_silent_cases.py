@@ -2,6 +2,7 @@
 the fix (run it against commit 1fd4a66 to see); they use only the public import/export calls."""
 import io
 import json
+import pytest
 
 from core.data import exporter, importer
 from core.data.formats import ParseOptions, detect_format, parse
@@ -104,6 +105,20 @@ def test_also_utf16_and_latin1_are_read():
     assert utf16.errors == [] and utf16.records[0].text == "naïve"
     latin1 = parse("Café au lait\tO\nMünchen\tB-LOC\n".encode("latin-1"), "conll", NER)
     assert latin1.errors == [] and latin1.records[0].text == "Café au lait München"
+
+
+@pytest.mark.parametrize("text, encoding", [
+    ("C'est très bon, merci\tO\nEspaña\tB-LOC\n", "cp1252"),  # charset-normalizer alone said cp1250: "trčs"
+    ("Привет\tO\nмир\tO\nМосква\tB-LOC\n", "cp1251"),  # ... and read this as Latin gibberish
+    ("Zażółć\tO\ngęślą\tO\njaźń\tO\nKraków\tB-LOC\n", "cp1250"),
+    ("Grüße\tO\naus\tO\nKöln\tB-LOC\n", "cp1252"),  # it named Windows-1250, which reads this alike
+    ("Καλημέρα\tO\nΑθήνα\tB-LOC\n", "cp1253"),
+])
+def test_short_legacy_code_page_files_are_read_in_their_own_code_page(text, encoding):
+    result = parse(text.encode(encoding), "conll", NER)
+    words = [line.split("\t")[0] for line in text.splitlines()]
+    assert result.errors == [] and result.records[0].text == " ".join(words)
+    assert f"read as {encoding}" in result.warnings[0]["message"]  # never silent: the guess is named
 
 
 def test_also_pretty_printed_and_array_json_are_read():
