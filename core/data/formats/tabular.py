@@ -82,7 +82,13 @@ def csv_delimiter(text: str) -> str:
     return best if width(best) > 1 else ","
 
 
-def parse_table(text: str, options: ParseOptions, delimiter: str) -> ParseResult:
+# Excel's hint line: "sep=;" before the header names the delimiter (and is no header).
+EXCEL_SEP_LINE = re.compile(r"sep=(.)\r?\n")
+
+
+def parse_table(text: str, options: ParseOptions, delimiter: str, skipped_lines: int = 0) -> ParseResult:
+    if delimiter == "," and (hint := EXCEL_SEP_LINE.match(text)):
+        return parse_table(text[hint.end():], options, hint.group(1), skipped_lines=1)
     if delimiter == "," and (found := csv_delimiter(text)) != ",":
         result = parse_table(text, options, found)
         why = " (as Excel writes CSV where the decimal mark is a comma)" if found == ";" else ""
@@ -95,7 +101,7 @@ def parse_table(text: str, options: ParseOptions, delimiter: str) -> ParseResult
 
     def rows() -> Iterator[tuple[int, list[str] | csv.Error]]:
         while True:
-            start = reader.line_num + 1
+            start = reader.line_num + 1 + skipped_lines
             try:
                 row = next(reader)
             except StopIteration:

@@ -94,3 +94,9 @@ def test_semicolon_and_pipe_csv_files_are_read_by_their_header_and_say_so():
         result = parse(data, "csv", CLS)
         assert not any("separates its columns" in w["message"] for w in result.warnings)
     assert parse(b"text\nhello; world\n", "csv", CLS).records[0].text == "hello; world"
+
+
+def test_excels_sep_line_names_the_delimiter_and_is_not_the_header():
+    result = parse(b"sep=;\ntext;label\ngood, really;pos\n;neg\n", "csv", CLS)
+    assert [(r.text, r.categories) for r in result.records] == [("good, really", ["pos"])]
+    assert result.errors[0].line == 4  # numbered as in the file, the sep= line counted
