@@ -188,7 +188,9 @@ class Reader:
             return Record(line, text, tokens, status="unlabeled"), []
         if key not in obj:
             return None, [LineError(line, f"no key {key!r} in this record; found keys {sorted(obj)[:20]}")]
-        triples, err = _span_triples(obj[key], line)
+        given = obj.get("tokens")
+        own = tokens if isinstance(given, list) and given and isinstance(given[0], dict) else None
+        triples, err = _span_triples(obj[key], line, own)
         if err:
             return None, [err]
         triples = list(dict.fromkeys(triples))  # the same span twice is one span
@@ -342,7 +344,9 @@ def _tokens(raw, text: str, line: int) -> tuple[list[tuple[int, int]], LineError
     return list(zip(starts, ends)), None
 
 
-def _span_triples(value, line: int) -> tuple[list[tuple], LineError | None]:
+def _span_triples(value, line: int, tokens: list[tuple[int, int]] | None = None) -> tuple[list[tuple], LineError | None]:
+    """``(start, end, label)`` per span. A span given only by ``token_start``/``token_end``
+    (inclusive, as Prodigy writes them) takes its offsets from the record's own ``tokens``."""
     if not isinstance(value, list):
         return [], LineError(
             line, f"expected a list of spans [{{\"start\", \"end\", \"label\"}}] or [[start, end, label]], "
@@ -356,6 +360,10 @@ def _span_triples(value, line: int) -> tuple[list[tuple], LineError | None]:
             label = item.get("label")
             if label is None and isinstance(item.get("labels"), list) and item["labels"]:  # Label Studio JSON-MIN
                 label = item["labels"][0]
+            if start is None and end is None and ("token_start" in item or "token_end" in item):
+                (start, end), err = _token_offsets(item.get("token_start"), item.get("token_end"), tokens, line)
+                if err:
+                    return [], err
             triples.append((start, end, label))
         elif isinstance(item, (list, tuple)) and len(item) == 3:
             triples.append(tuple(item))
@@ -363,6 +371,19 @@ def _span_triples(value, line: int) -> tuple[list[tuple], LineError | None]:
             return [], LineError(line, f"expected a span {{\"start\", \"end\", \"label\"}} or [start, end, label], "
                                        f"found {quote(item)}")
     return triples, None
+
+
+def _token_offsets(first, last, tokens: list[tuple[int, int]] | None, line: int) -> tuple[tuple, LineError | None]:
+    if tokens is None:
+        return (None, None), LineError(line, "a span gives token_start/token_end but no start/end, and the record has "
+                                             "no 'tokens' with offsets to resolve them: add \"start\"/\"end\" "
+                                             "character offsets to the span, or the tokens")
+    ok = all(isinstance(i, int) and not isinstance(i, bool) for i in (first, last))
+    if not ok or not 0 <= first <= last < len(tokens):
+        return (None, None), LineError(line, f"span token_start={quote(first)} token_end={quote(last)} does not name "
+                                             f"tokens of this record: expected 0 <= token_start <= token_end < "
+                                             f"{len(tokens)} (token_end counts the last token in); fix them")
+    return (tokens[first][0], tokens[last][1]), None
 
 
 # ---- Prodigy answers ------------------------------------------------------------------------------

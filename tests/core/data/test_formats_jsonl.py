@@ -89,3 +89,21 @@ def test_written_records_read_back_identically():
     record = parse(out.getvalue().encode(), "jsonl", NER).records[0]
     assert (record.text, record.tokens, record.spans) == (sample.text, tokens, [Span(2, 11, "person")])
     assert (record.split, record.status, record.meta) == ("test", "labeled", {"k": "v"})
+
+
+def test_spans_given_only_by_token_indexes_take_their_offsets_from_the_records_tokens():
+    tokens = [{"text": w, "start": s, "end": s + len(w), "id": i}
+              for i, (w, s) in enumerate([("John", 0), ("lives", 5), ("in", 11), ("New", 14), ("York", 18)])]
+    record = {"text": "John lives in New York", "tokens": tokens, "answer": "accept",
+              "spans": [{"token_start": 0, "token_end": 0, "label": "PER"},
+                        {"token_start": 3, "token_end": 4, "label": "LOC"}]}
+    result = parse(json.dumps(record).encode(), "jsonl", NER)
+    assert result.errors == [] and [(s.start, s.end, s.label) for s in result.records[0].spans] == [
+        (0, 4, "PER"), (14, 22, "LOC")]
+    beyond = {**record, "spans": [{"token_start": 4, "token_end": 5, "label": "LOC"}]}
+    no_tokens = {"text": record["text"], "spans": [{"token_start": 0, "token_end": 0, "label": "PER"}]}
+    errors = parse(f"{json.dumps(beyond)}\n{json.dumps(no_tokens)}\n".encode(), "jsonl", NER).errors
+    assert [(e.line, e.message.split(":")[0]) for e in errors] == [
+        (1, "span token_start='4' token_end='5' does not name tokens of this record"),
+        (2, "a span gives token_start/token_end but no start/end, and the record has no 'tokens' with offsets to "
+            "resolve them")]
