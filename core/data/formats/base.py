@@ -245,7 +245,10 @@ def _detect(data: bytes) -> tuple[str, str] | None:
         # ties: charset-normalizer's own guesses first (its language model saw the whole file)
         priority = (encoding not in ranked, _CODE_PAGES.index(encoding) if encoding in _CODE_PAGES else order)
         readings.append((_oddities(text), priority, encoding))
-    for _odd, _priority, encoding in sorted(readings):
+    words = sum(not w.isascii() for w in sample.split())
+    # a reading odd in over a third of its non-ASCII words is a guess, not a reading: the caller
+    # then reports the lines that are not UTF-8 instead of importing gibberish
+    for _odd, _priority, encoding in sorted(r for r in readings if 3 * r[0] <= words):
         try:
             text = data.decode(encoding)
         except (UnicodeDecodeError, LookupError):

@@ -173,3 +173,12 @@ def test_also_a_second_import_of_the_same_file_finds_the_duplicates(S):
     again = importer.import_bytes(importer.ImportRequest("p", "x.conll", duplicates="skip"), data, S)
     assert again["imported"] == 0 and again["duplicates"]["in_project"] == 2
     assert len(_rows(S)) == 2
+
+
+def test_bytes_no_code_page_reads_plausibly_are_reported_not_imported_as_gibberish():
+    import random
+
+    noise = bytes(b for b in random.Random(0).randbytes(3000) if b)  # no NUL: not "binary"
+    result = parse(noise, "txt", ParseOptions("classification"))
+    assert result.records == [] and result.errors
+    assert all("not valid UTF-8" in e.message for e in result.errors)
