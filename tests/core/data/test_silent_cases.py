@@ -182,3 +182,29 @@ def test_bytes_no_code_page_reads_plausibly_are_reported_not_imported_as_gibberi
     result = parse(noise, "txt", ParseOptions("classification"))
     assert result.records == [] and result.errors
     assert all("not valid UTF-8" in e.message for e in result.errors)
+
+
+LEGACY_TEXTS = {  # one line each, in the code page such files come in
+    "French": ("Un été très chaud numéro {i}, où il fait beau, à la mer, je préfère le thé", "cp1252"),
+    "Spanish": ("El niño español {i} comió piñas en Añorbe, mañana", "cp1252"),
+    "Portuguese": ("A informação {i} não está disponível, São Paulo, coração", "cp1252"),
+    "German": ("Grüße aus Köln {i}, schön und süß, Straße München", "cp1252"),
+    "Turkish": ("İstanbul çok güzel bir şehirdir {i} ve Ankara başkenttir, ağaç ılık, öğretmen değil", "cp1254"),
+    "Polish": ("Zażółć gęślą jaźń {i} w Krakowie, źródło łąka, świat mówić", "cp1250"),
+    "Czech": ("Příliš žluťoučký kůň {i} úpěl ďábelské ódy, řeka", "cp1250"),
+    "Hungarian": ("Árvíztűrő tükörfúrógép {i}, Győr és Pécs", "cp1250"),
+    "Lithuanian": ("Lietuvos {i} sostinė yra Vilnius, čia gyvena žmonės, ąžuolas", "cp1257"),
+    "Russian": ("Москва {i} это столица России, а Париж столица Франции", "cp1251"),
+    "Russian KOI8-R": ("Москва {i} это столица России, а Париж столица Франции", "koi8_r"),
+    "Greek": ("Η Αθήνα {i} είναι η πρωτεύουσα της Ελλάδας και μεγάλη πόλη", "cp1253"),
+}
+
+
+@pytest.mark.parametrize("lines", [1, 2000])
+@pytest.mark.parametrize("language", sorted(LEGACY_TEXTS))
+def test_plain_text_in_a_legacy_code_page_reads_exactly(language, lines):
+    # before the oddity ranking, French, Spanish and Portuguese came out as Windows-1250 at every length
+    line, encoding = LEGACY_TEXTS[language]
+    text = "".join(line.format(i=i) + "\n" for i in range(lines))
+    result = parse(text.encode(encoding), "txt", ParseOptions("classification"))
+    assert result.errors == [] and [r.text for r in result.records] == text.splitlines()
