@@ -40,7 +40,11 @@ from core.text.tokenize import word_offsets
 MULTILABEL_SEPARATOR = "|"
 RESERVED = ("split", "annotator", "annotated_at")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-HEADER_NAMES = {"text", "label", "labels", "sentence", "review", "content", "category", "class", "split", "id"}
+# Without a "text" or "label" column, the first of these names present is taken, and the import
+# says which (GLUE's "sentence", IMDB's "review"/"sentiment", tweet corpora's "tweet"/"class").
+TEXT_NAMES = ("sentence", "review", "content", "tweet", "comment", "body", "document", "utterance", "message")
+LABEL_NAMES = ("category", "categories", "class", "sentiment", "intent", "topic", "emotion", "target")
+HEADER_NAMES = {"text", "label", "labels", "split", "id", *TEXT_NAMES, *LABEL_NAMES}
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
@@ -217,6 +221,11 @@ def _layout(header, rows, options, name, warnings, pending):
     if dupes:
         return LineError(1, f"the header repeats the column {dupes[0]!r}; give every column its own name")
     text_i = _find(columns, options.text_column or "text")
+    if text_i is None and not options.text_column:
+        text_i = _first_of(columns, TEXT_NAMES)
+        if text_i is not None:
+            warnings.add(f"no 'text' column: the texts are read from {columns[text_i]!r}; choose another text "
+                         "column if that is wrong", 1, 1)
     if text_i is None:
         hint = "" if options.text_column else "; name the text column with --text-column"
         return LineError(1, f"no column named {(options.text_column or 'text')!r} in the {name} header: found "
@@ -230,7 +239,16 @@ def _layout(header, rows, options, name, warnings, pending):
         label_i = _find(columns, "label")
         if label_i is None:
             label_i = _find(columns, "labels")
+        if label_i is None and options.task != "ner":
+            label_i = _first_of([c if i != text_i else "" for i, c in enumerate(columns)], LABEL_NAMES)
+            if label_i is not None:
+                warnings.add(f"no 'label' column: the labels are read from {columns[label_i]!r}; choose another "
+                             "label column if that is wrong", 1, 1)
     return columns, text_i, label_i
+
+
+def _first_of(columns: list[str], names: tuple[str, ...]) -> int | None:
+    return next((i for name in names if (i := _find(columns, name)) is not None), None)
 
 
 def _longest(rows: list[tuple[int, list]], width: int) -> int:

@@ -30,7 +30,7 @@ def test_csv_errors_name_the_line_and_the_columns():
     # a short row is padded with empty cells (pandas does the same), and the import says so
     assert [(r.text, r.status) for r in result.records] == [("fine", "labeled"), ("short", "unlabeled")]
     assert result.warnings[-1]["message"].startswith("1 row had fewer cells than the header")
-    missing = parse(b"review,rating\nx,y\n", "csv", ParseOptions("classification", label_column="score"))
+    missing = parse(b"passage,rating\nx,y\n", "csv", ParseOptions("classification", label_column="score"))
     assert missing.errors[0].line == 1
     assert "no column named 'text'" in missing.errors[0].message and "--text-column" in missing.errors[0].message
 
@@ -100,3 +100,18 @@ def test_excels_sep_line_names_the_delimiter_and_is_not_the_header():
     result = parse(b"sep=;\ntext;label\ngood, really;pos\n;neg\n", "csv", CLS)
     assert [(r.text, r.categories) for r in result.records] == [("good, really", ["pos"])]
     assert result.errors[0].line == 4  # numbered as in the file, the sep= line counted
+
+
+def test_common_text_and_label_column_names_are_taken_and_named_when_text_and_label_are_missing():
+    glue = parse(b"sentence\tlabel\nit is good\t1\n", "tsv", CLS)
+    assert [(r.text, r.categories) for r in glue.records] == [("it is good", ["1"])]
+    assert glue.warnings[0]["message"].startswith("no 'text' column: the texts are read from 'sentence'")
+    imdb = parse(b"review,sentiment\nGreat film,positive\n", "csv", CLS)
+    assert [(r.text, r.categories) for r in imdb.records] == [("Great film", ["positive"])]
+    assert [w["message"].split(";")[0] for w in imdb.warnings] == [
+        "no 'text' column: the texts are read from 'review'", "no 'label' column: the labels are read from 'sentiment'"]
+    # a named column wins, and NER projects never take a label column by its name
+    chosen = parse(b"review,comment,class\na,b,x\n", "csv", ParseOptions("classification", text_column="comment"))
+    assert [(r.text, r.categories) for r in chosen.records] == [("b", ["x"])]
+    ner = parse(b"sentence,category\nJohn lives here,x\n", "csv", ParseOptions("ner"))
+    assert ner.errors == [] and [r.text for r in ner.records] == ["John lives here"]
