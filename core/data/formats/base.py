@@ -164,6 +164,12 @@ class ParseResult:
         return list(seen)
 
 
+# Without a "text" (or "label") column or key, the first of these names present is taken, and the
+# import says which (GLUE's "sentence", IMDB's "review"/"sentiment", tweet corpora's "tweet"/"class").
+TEXT_NAMES = ("sentence", "review", "content", "tweet", "comment", "body", "document", "utterance", "message")
+LABEL_NAMES = ("category", "categories", "class", "sentiment", "intent", "topic", "emotion", "target")
+
+
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
          (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))

@@ -33,8 +33,8 @@ from typing import TextIO
 
 from core.base.types import STATUSES, Span
 from core.data.formats.base import (
-    FILE_LEVEL, Errors, LineError, ParseOptions, ParseResult, Record, Warnings, check_categories, check_split,
-    check_text, iter_lines, quote, snap_spans,
+    FILE_LEVEL, TEXT_NAMES, Errors, LineError, ParseOptions, ParseResult, Record, Warnings, check_categories,
+    check_split, check_text, iter_lines, quote, snap_spans,
 )
 from core.text.spans import SchemeDetector, TagError, decode, split_tag
 from core.text.tokenize import join_words, word_offsets
@@ -143,6 +143,11 @@ class Reader:
     def _generic(self, obj: dict, line: int) -> tuple[Record | None, list[LineError], Answer | None]:
         options = self.options
         text_key = options.text_column or "text"
+        if text_key not in obj and not options.text_column:
+            text_key = next((k for k in TEXT_NAMES if isinstance(obj.get(k), str)), text_key)
+            if text_key != "text":
+                self.warnings.add(f"{{n}} record{{s}} had no 'text' key: the texts are read from {text_key!r}; "
+                                  "choose another text column if that is wrong", line)
         text, err = check_text(obj.get(text_key), line, f"{text_key!r}")
         if err:
             return None, [err], None

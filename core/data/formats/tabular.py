@@ -32,18 +32,14 @@ from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from core.data.formats.base import (
-    FILE_LEVEL, Errors, LineError, ParseOptions, ParseResult, Record, Warnings, check_categories, check_split,
-    check_text, iter_lines, quote,
+    FILE_LEVEL, LABEL_NAMES, TEXT_NAMES, Errors, LineError, ParseOptions, ParseResult, Record, Warnings,
+    check_categories, check_split, check_text, iter_lines, quote,
 )
 from core.text.tokenize import word_offsets
 
 MULTILABEL_SEPARATOR = "|"
 RESERVED = ("split", "annotator", "annotated_at")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Without a "text" or "label" column, the first of these names present is taken, and the import
-# says which (GLUE's "sentence", IMDB's "review"/"sentiment", tweet corpora's "tweet"/"class").
-TEXT_NAMES = ("sentence", "review", "content", "tweet", "comment", "body", "document", "utterance", "message")
-LABEL_NAMES = ("category", "categories", "class", "sentiment", "intent", "topic", "emotion", "target")
 HEADER_NAMES = {"text", "label", "labels", "split", "id", *TEXT_NAMES, *LABEL_NAMES}
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)")

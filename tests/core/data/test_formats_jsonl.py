@@ -107,3 +107,13 @@ def test_spans_given_only_by_token_indexes_take_their_offsets_from_the_records_t
         (1, "span token_start='4' token_end='5' does not name tokens of this record"),
         (2, "a span gives token_start/token_end but no start/end, and the record has no 'tokens' with offsets to "
             "resolve them")]
+
+
+def test_records_without_a_text_key_take_a_common_name_and_say_so():
+    data = b'{"sentence": "it is good", "label": 1}\n{"sentence": "bad", "label": 0}\n{"label": 1}\n'
+    result = parse(data, "jsonl", ParseOptions("classification", tag_names=("neg", "pos")))
+    assert [(r.text, r.categories) for r in result.records] == [("it is good", ["pos"]), ("bad", ["neg"])]
+    assert result.warnings[0]["message"] == ("2 records had no 'text' key: the texts are read from 'sentence'; "
+                                             "choose another text column if that is wrong")
+    assert [(e.line, e.message.split(";")[0]) for e in result.errors] == [
+        (3, "expected a string in 'text', found nothing")]
