@@ -33,6 +33,11 @@ class Board:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._runs: dict[str, set[int]] = {name: set() for name in LANES}
+        # Held by a lane from its draining check through its claim until the run is on the board:
+        # a run it claimed is ``running`` in the database a moment before it is anyone's
+        # ``current``, and a worker that looked in that moment saw nothing queued and nothing
+        # busy, stopped (--once, or its app gone) and interrupted the run it had just claimed.
+        self.claiming = threading.Lock()
 
     def add(self, lane: str, run_id: int) -> None:
         with self._lock:
@@ -86,21 +91,18 @@ class LaneRunner(threading.Thread):
 
     def run(self) -> None:
         S = sessions()
-        while not self.stop.is_set() and not self.draining.is_set():
-            try:
-                with S.begin() as s:
-                    run = run_repo.claim_next(s, pid=os.getpid(), kinds=self.kinds, slots=self.lane.slots,
-                                              worker_id=self.worker_id)
-                    claimed = (run.id, run.kind) if run else None
-            except OperationalError as exc:  # a database busy beyond its timeout: try again
-                log.warning("lane %s could not claim a run: %s", self.lane.name, exc)
-                claimed = None
+        while not self.stop.is_set():
+            with self.board.claiming:
+                if self.draining.is_set():
+                    break
+                claimed = self._claim(S)
+                if claimed is not None:
+                    self.current = claimed[0]
+                    self.board.add(self.lane.name, claimed[0])
             if claimed is None:
                 self.stop.wait(self.poll)
                 continue
             run_id, kind = claimed
-            self.current = run_id
-            self.board.add(self.lane.name, run_id)
             log.info("run %s (%s) started in lane %s", run_id, kind, self.lane.name)
             try:
                 env = device_env(self.lane, self.lane.name != TRAIN and self.board.busy(TRAIN))
@@ -116,6 +118,17 @@ class LaneRunner(threading.Thread):
                 self.current = None
             log.info("run %s ended: %s", run_id, status)
             self.ran.append({"run_id": run_id, "status": status})
+
+
+    def _claim(self, S) -> tuple[int, str] | None:
+        try:
+            with S.begin() as s:
+                run = run_repo.claim_next(s, pid=os.getpid(), kinds=self.kinds, slots=self.lane.slots,
+                                          worker_id=self.worker_id)
+                return (run.id, run.kind) if run else None
+        except OperationalError as exc:  # a database busy beyond its timeout: try again
+            log.warning("lane %s could not claim a run: %s", self.lane.name, exc)
+            return None
 
 
 def log_path_for(run_id: int) -> Path:

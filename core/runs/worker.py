@@ -16,6 +16,7 @@ out-of-memory kill never takes the UI or the worker down.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -150,7 +151,8 @@ def _tend(S, worker_id: int, runners: list[LaneRunner], draining: threading.Even
         draining.set()
     if draining.is_set() and not _busy(S, worker_id, runners):
         return "done: the app that started it is gone and its runs have ended"
-    if once and not _busy(S, worker_id, runners) and not _queued(S):
+    # queued first: a run claimed after this look is busy in the next one (see Board.claiming)
+    if once and not _queued(S) and not _busy(S, worker_id, runners):
         return "done: the queue is empty (--once)"
     return None
 
@@ -173,8 +175,10 @@ def _beat(S, worker_id: int, board: Board) -> bool:
 
 
 def _busy(S, worker_id: int, runners: list[LaneRunner]) -> bool:
-    if any(r.current is not None for r in runners):
-        return True
+    """A lane is running something, or about to: no claim is in flight while this looks."""
+    with runners[0].board.claiming if runners else contextlib.nullcontext():
+        if any(r.current is not None for r in runners):
+            return True
     with S.begin() as s:
         return bool(run_repo.running_ids(s, worker_id))
 
