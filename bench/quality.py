@@ -51,14 +51,13 @@ def one_seed(seed: int, extra: list[str], dev_only: bool = False) -> dict:
     start = time.perf_counter()
     run = cli(home, "train", "wnut", "--seed", str(seed), *extra)
     wall = time.perf_counter() - start
+    row = {"seed": seed, "wall": wall, "dev_f1": 100 * run["metrics"]["f1"], "steps": run["metrics"]["steps"],
+           "train_seconds": run["metrics"]["train_seconds"], "device": run["device"], "checkpoint": run["checkpoint"]}
     if dev_only:
-        return {"seed": seed, "wall": wall, "dev_f1": 100 * run["metrics"]["f1"], "steps": run["metrics"]["steps"],
-                "train_seconds": run["metrics"]["train_seconds"], "device": run["device"]}
+        return row
     test = cli(home, "evaluate", str(run["run_id"]), "--split", "test")
-    return {"seed": seed, "wall": wall, "dev_f1": 100 * run["metrics"]["f1"], "test_f1": 100 * test["f1"],
-            "test_p": 100 * test["precision"], "test_r": 100 * test["recall"], "n_test": test["n"],
-            "steps": run["metrics"]["steps"], "train_seconds": run["metrics"]["train_seconds"],
-            "device": run["device"], "checkpoint": run["checkpoint"]}
+    return {**row, "test_f1": 100 * test["f1"], "test_p": 100 * test["precision"], "test_r": 100 * test["recall"],
+            "n_test": test["n"]}
 
 
 def mean_sd(values: list[float]) -> str:

@@ -119,7 +119,6 @@ class LaneRunner(threading.Thread):
             log.info("run %s ended: %s", run_id, status)
             self.ran.append({"run_id": run_id, "status": status})
 
-
     def _claim(self, S) -> tuple[int, str] | None:
         try:
             with S.begin() as s:

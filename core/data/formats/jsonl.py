@@ -193,8 +193,7 @@ class Reader:
             return Record(line, text, tokens, status="unlabeled"), []
         if key not in obj:
             return None, [LineError(line, f"no key {key!r} in this record; found keys {sorted(obj)[:20]}")]
-        given = obj.get("tokens")
-        own = tokens if isinstance(given, list) and given and isinstance(given[0], dict) else None
+        own = None if _derived_tokens(obj.get("tokens")) else tokens
         triples, err = _span_triples(obj[key], line, own)
         if err:
             return None, [err]
@@ -325,9 +324,15 @@ def parse_time(value) -> str | None:
     return moment.isoformat()
 
 
+def _derived_tokens(raw) -> bool:
+    """Whether a record's ``tokens`` carry no offsets (absent, or plain strings): then they are
+    derived from the text, and token indexes in the file do not refer to them."""
+    return raw is None or (isinstance(raw, list) and bool(raw) and all(isinstance(t, str) for t in raw))
+
+
 def _tokens(raw, text: str, line: int) -> tuple[list[tuple[int, int]], LineError | None]:
     """Tokens given in the record (Prodigy shape) are kept; otherwise derived from the text."""
-    if raw is None or (isinstance(raw, list) and raw and all(isinstance(t, str) for t in raw)):
+    if _derived_tokens(raw):
         return word_offsets(text), None
     try:  # whole-list comprehensions: a 100k-sentence file has two million tokens
         key_start, key_end = ("start", "end") if raw and isinstance(raw[0], dict) else (0, 1)

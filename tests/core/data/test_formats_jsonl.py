@@ -100,6 +100,9 @@ def test_spans_given_only_by_token_indexes_take_their_offsets_from_the_records_t
     result = parse(json.dumps(record).encode(), "jsonl", NER)
     assert result.errors == [] and [(s.start, s.end, s.label) for s in result.records[0].spans] == [
         (0, 4, "PER"), (14, 22, "LOC")]
+    pairs = {**record, "tokens": [[t["start"], t["end"]] for t in tokens]}  # offsets as pairs count too
+    assert [(s.start, s.end) for s in parse(json.dumps(pairs).encode(), "jsonl", NER).records[0].spans] == [
+        (0, 4), (14, 22)]
     beyond = {**record, "spans": [{"token_start": 4, "token_end": 5, "label": "LOC"}]}
     no_tokens = {"text": record["text"], "spans": [{"token_start": 0, "token_end": 0, "label": "PER"}]}
     errors = parse(f"{json.dumps(beyond)}\n{json.dumps(no_tokens)}\n".encode(), "jsonl", NER).errors

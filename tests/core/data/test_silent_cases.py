@@ -2,6 +2,7 @@
 the fix (run it against commit 1fd4a66 to see); they use only the public import/export calls."""
 import io
 import json
+
 import pytest
 
 from core.data import exporter, importer

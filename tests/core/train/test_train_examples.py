@@ -211,18 +211,24 @@ def test_balanced_class_weights_are_inverse_frequencies():
     torch.testing.assert_close(multi, torch.tensor([0.5, 2.0]))  # negatives / positives per label
 
 
-def test_the_head_learns_head_lr_factor_times_faster_than_the_encoder(tiny_model, tmp_path):
+def tiny_ner_optimizer(tiny_model, tmp_path, **changes):
+    """(model, optimizer) of a tiny NER trainer with ``changes`` to the quick config."""
     from core.train.device import Device
     from core.train.model import load_model, load_tokenizer
     from core.train.trainer import build_trainer
 
-    config = quick(tiny_model, learning_rate=1e-4, head_lr_factor=10.0).resolved(8, 80)
+    config = quick(tiny_model, **changes).resolved(8, 80)
     scheme = D.LabelScheme("ner", ("PER", "LOC"))
     tokenizer = load_tokenizer(config)
     model = load_model(config, "ner", scheme.id2label)
     features = D.encode(ner_examples(8), tokenizer, scheme, config.max_length)
     optimizer = build_trainer(config, model, tokenizer, "ner", features, tmp_path, Device("cpu", "cpu", False, 1)
                               ).create_optimizer()
+    return model, optimizer
+
+
+def test_the_head_learns_head_lr_factor_times_faster_than_the_encoder(tiny_model, tmp_path):
+    model, optimizer = tiny_ner_optimizer(tiny_model, tmp_path, learning_rate=1e-4, head_lr_factor=10.0)
     rate = {id(p): g["lr"] for g in optimizer.param_groups for p in g["params"]}
     decay = {id(p): g["weight_decay"] for g in optimizer.param_groups for p in g["params"]}
     named = dict(model.named_parameters())
@@ -233,19 +239,10 @@ def test_the_head_learns_head_lr_factor_times_faster_than_the_encoder(tiny_model
 
 
 def test_layer_lr_decay_gives_each_layer_decay_times_the_rate_of_the_one_above(tiny_model, tmp_path):
-    from core.train.device import Device
-    from core.train.model import load_model, load_tokenizer
-    from core.train.trainer import build_trainer
-
-    config = quick(tiny_model, learning_rate=1e-4, head_lr_factor=10.0, layer_lr_decay=0.5).resolved(8, 80)
-    scheme = D.LabelScheme("ner", ("PER", "LOC"))
-    tokenizer = load_tokenizer(config)
-    model = load_model(config, "ner", scheme.id2label)
-    features = D.encode(ner_examples(8), tokenizer, scheme, config.max_length)
-    optimizer = build_trainer(config, model, tokenizer, "ner", features, tmp_path, Device("cpu", "cpu", False, 1)
-                              ).create_optimizer()
-    rate = {name: g["lr"] for g in optimizer.param_groups for p in g["params"]
-            for name, q in model.named_parameters() if q is p}
+    model, optimizer = tiny_ner_optimizer(tiny_model, tmp_path, learning_rate=1e-4, head_lr_factor=10.0,
+                                          layer_lr_decay=0.5)
+    by_id = {id(g_p): g["lr"] for g in optimizer.param_groups for g_p in g["params"]}
+    rate = {name: by_id[id(p)] for name, p in model.named_parameters() if id(p) in by_id}
     top = model.config.num_hidden_layers - 1
     assert rate["classifier.weight"] == pytest.approx(1e-3)  # the head is not decayed
     assert rate[f"bert.encoder.layer.{top}.output.dense.weight"] == pytest.approx(1e-4)
