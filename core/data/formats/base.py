@@ -204,8 +204,8 @@ def decode(data: bytes) -> Decoded:
             return Decoded(data.decode("utf-8"), [])
         except UnicodeDecodeError:
             pass
-        if _UTF8_MULTIBYTE.search(data):  # UTF-8 with broken bytes: name the lines
-            return Decoded(data.decode("utf-8", errors="replace"), _utf8_errors(data))
+        if _UTF8_MULTIBYTE.search(data) and _mostly_utf8(data, errors := _utf8_errors(data)):
+            return Decoded(data.decode("utf-8", errors="replace"), errors)  # UTF-8 with broken bytes
     guess = _detect(data)
     if guess is None:
         if b"\x00" in data[:65536]:
@@ -298,13 +298,23 @@ def _oddities(text: str) -> int:
                 if i and c.isupper() and word[i - 1].islower() and not (c.isascii() and word[i - 1].isascii()):
                     odd += 1
             elif ord(c) > 127 and c not in _WORD_JOINERS and 0 < i < len(word) - 1 \
-                    and word[i - 1].isalpha() and word[i + 1].isalpha() and not unicodedata.category(c).startswith("M"):
+                    and word[i - 1].isalpha() and word[i + 1].isalpha() and not unicodedata.category(c).startswith("M") \
+                    and unicodedata.east_asian_width(c) not in ("F", "W"):  # "，" between Han characters is normal
                 odd += 1
         odd += len(scripts - {"LATIN"}) + ("LATIN" in scripts) - 1 if scripts else 0
         letters = [c for c in word if c.isalpha()]
         if scripts == {"LATIN"} and len(letters) >= 3 and not any(c.isascii() for c in letters):
             odd += 1  # Latin words are rarely all accents ("été"); Cyrillic read as Latin always is
     return odd
+
+
+def _mostly_utf8(data: bytes, errors: list[LineError]) -> bool:
+    """UTF-8 with broken bytes, not another encoding: at least a tenth of the lines holding
+    non-ASCII bytes are valid UTF-8. (GBK Chinese is full of byte pairs that look like UTF-8
+    sequences, and was read as UTF-8 broken on every line; whole GBK lines are almost never
+    valid UTF-8.)"""
+    foreign = sum(not line.isascii() for line in data.split(b"\n"))
+    return (foreign - len(errors)) * 10 >= foreign
 
 
 def _utf8_errors(data: bytes) -> list[LineError]:

@@ -209,3 +209,12 @@ def test_plain_text_in_a_legacy_code_page_reads_exactly(language, lines):
     text = "".join(line.format(i=i) + "\n" for i in range(lines))
     result = parse(text.encode(encoding), "txt", ParseOptions("classification"))
     assert result.errors == [] and [r.text for r in result.records] == text.splitlines()
+
+
+def test_chinese_in_gbk_is_read_not_reported_as_broken_utf8():
+    # GBK bytes look like UTF-8 sequences here and there; every line used to be "not valid UTF-8"
+    text = "北京\tB-LOC\n大学\tI-LOC\n，\tO\n上海\tB-LOC\n很\tO\n好\tO\n"
+    result = parse(text.encode("gbk"), "conll", NER)
+    assert result.errors == [] and result.records[0].text.replace(" ", "") == "北京大学，上海很好"
+    assert [s.label for s in result.records[0].spans] == ["LOC", "LOC"]
+    assert "read as gb18030" in result.warnings[0]["message"]
